@@ -1,0 +1,227 @@
+#include "index/dense_index.h"
+
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "index/simd.h"
+#include "index/topk.h"
+
+namespace m3 {
+namespace {
+
+constexpr char kRawMagic[8] = {'M', '3', 'D', 'E', 'N', 'S', 'E', '1'};
+constexpr int kDefaultEfSearch = 64;
+constexpr int kDefaultNprobe = 16;
+
+// Lets FAISS skip tombstoned rows during the search itself.
+struct NotDeleted : faiss::IDSelector {
+  const Bitmap* deleted;
+  explicit NotDeleted(const Bitmap* d) : deleted(d) {}
+  bool is_member(faiss::Index::idx_t id) const override { return !deleted->test(size_t(id)); }
+};
+
+std::unique_ptr<faiss::Index> make_index(int dim, const std::string& factory) {
+  if (factory.find("IDMap") != std::string::npos)
+    throw UsageError("dense factory '" + factory + "': leave out IDMap, ids are managed by m3");
+  try {
+    return std::unique_ptr<faiss::Index>(faiss::index_factory(dim, factory.c_str(), faiss::METRIC_INNER_PRODUCT));
+  } catch (const faiss::FaissException& e) {
+    throw UsageError("dense factory '" + factory + "' is not a valid FAISS factory string: " + e.what());
+  }
+}
+
+void fsync_path(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": cannot reopen for fsync");
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw Error(path + ": fsync failed");
+}
+
+}  // namespace
+
+DenseIndex::~DenseIndex() = default;
+
+void require_normalized(const float* v, int dim, const std::string& what, float tol) {
+  double s = 0;
+  for (int i = 0; i < dim; ++i) {
+    if (!std::isfinite(v[i])) throw Error(what + ": dense vector has a non-finite value at dimension " + std::to_string(i));
+    s += double(v[i]) * v[i];
+  }
+  double norm = std::sqrt(s);
+  if (std::fabs(norm - 1.0) > tol)
+    throw Error(what + ": dense vector is not L2-normalised (norm " + std::to_string(norm) + ")");
+}
+
+std::unique_ptr<DenseIndex> DenseIndex::build(int dim, const std::string& factory, const float* x, int64_t n,
+                                              const int64_t* ids) {
+  if (dim <= 0) throw UsageError("dense dim must be positive, got " + std::to_string(dim));
+  for (int64_t i = 1; i < n; ++i)
+    if (ids[i] <= ids[i - 1]) throw Error("DenseIndex::build: ids must be strictly ascending (row " + std::to_string(i) + ")");
+  std::unique_ptr<DenseIndex> d(new DenseIndex());
+  d->dim_ = dim;
+  d->n_ = n;
+  d->factory_ = factory;
+  d->effective_ = factory;
+  d->index_ = make_index(dim, factory);
+  if (!d->index_->is_trained) {
+    size_t needed = 256;  // PQ codebooks: 256 centroids per sub-quantizer
+    if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(d->index_.get())) needed = std::max<size_t>(needed, 39 * ivf->nlist);
+    if (size_t(n) < needed) {
+      d->fallback_reason_ = std::to_string(n) + " vectors < " + std::to_string(needed) + " needed to train '" + factory + "'";
+    } else {
+      try {
+        d->index_->train(n, x);
+      } catch (const faiss::FaissException& e) {
+        d->fallback_reason_ = std::string("training '") + factory + "' failed: " + e.what();
+      }
+    }
+    if (!d->fallback_reason_.empty()) {
+      d->effective_ = "Flat";
+      d->index_ = make_index(dim, "Flat");
+    }
+  }
+  if (n > 0) d->index_->add(n, x);
+  d->own_vectors_.assign(x, x + size_t(n) * dim);
+  d->own_ids_.assign(ids, ids + n);
+  d->vectors_ = d->own_vectors_.data();
+  d->ids_ = d->own_ids_.data();
+  d->removed_ = Bitmap(size_t(n));
+  return d;
+}
+
+std::vector<std::string> DenseIndex::save(const std::string& prefix) const {
+  std::string fpath = prefix + ".faiss", rpath = prefix + ".f32";
+  try {
+    faiss::write_index(index_.get(), fpath.c_str());
+  } catch (const faiss::FaissException& e) {
+    throw Error(fpath + ": FAISS write_index failed: " + e.what());
+  }
+  fsync_path(fpath);
+  faiss_bytes_ = MappedFile(fpath).size();
+  FileWriter w(rpath);
+  w.write(kRawMagic, 8);
+  w.put<int32_t>(dim_);
+  w.put<int32_t>(0);
+  w.put<int64_t>(n_);
+  w.write(ids_, size_t(n_) * sizeof(int64_t));
+  w.pad_to(64);
+  w.write(vectors_, size_t(n_) * dim_ * sizeof(float));
+  w.close();
+  return {fpath, rpath};
+}
+
+std::unique_ptr<DenseIndex> DenseIndex::load(const std::string& prefix, int expected_dim) {
+  std::string fpath = prefix + ".faiss", rpath = prefix + ".f32";
+  std::unique_ptr<DenseIndex> d(new DenseIndex());
+  d->raw_file_ = MappedFile(rpath);
+  BinaryReader r(d->raw_file_.data(), d->raw_file_.size(), rpath);
+  r.expect_magic(kRawMagic);
+  d->dim_ = r.get<int32_t>("dim");
+  r.get<int32_t>("reserved");
+  d->n_ = r.get<int64_t>("n");
+  if (d->dim_ != expected_dim)
+    throw Error(rpath + ": dim " + std::to_string(d->dim_) + " but the collection's dense dim is " + std::to_string(expected_dim));
+  if (d->n_ < 0) r.fail("n");
+  d->ids_ = r.array<int64_t>(size_t(d->n_), "ids");
+  r.align(64);
+  d->vectors_ = r.array<float>(size_t(d->n_) * d->dim_, "vectors");
+  if (!path_exists(fpath)) throw NotFoundError(fpath + ": file missing");
+  try {
+    d->index_.reset(faiss::read_index(fpath.c_str()));
+  } catch (const faiss::FaissException& e) {
+    throw Error(fpath + ": FAISS read_index failed (corrupt or truncated): " + e.what());
+  }
+  if (d->index_->d != d->dim_ || d->index_->ntotal != d->n_)
+    throw Error(fpath + ": FAISS index has dim " + std::to_string(d->index_->d) + " and " + std::to_string(d->index_->ntotal) +
+                " vectors, expected " + std::to_string(d->dim_) + " and " + std::to_string(d->n_));
+  d->removed_ = Bitmap(size_t(d->n_));
+  d->faiss_bytes_ = MappedFile(fpath).size();
+  return d;
+}
+
+int64_t DenseIndex::row_of(int64_t id) const {
+  const int64_t* e = ids_ + n_;
+  const int64_t* it = std::lower_bound(ids_, e, id);
+  return (it != e && *it == id) ? int64_t(it - ids_) : -1;
+}
+
+float DenseIndex::score(const float* q, int64_t id) const {
+  int64_t row = row_of(id);
+  if (row < 0) throw NotFoundError("dense index: no document " + std::to_string(id));
+  return simd::dot_f32(q, vector_at(row), size_t(dim_));
+}
+
+void DenseIndex::remove(const std::vector<int64_t>& ids) {
+  for (int64_t id : ids) {
+    int64_t row = row_of(id);
+    if (row >= 0) removed_.set(size_t(row));
+  }
+}
+
+std::vector<ScoredDoc> DenseIndex::search(const float* q, int k, const DenseSearchParams& params,
+                                          const Bitmap* deleted) const {
+  if (k <= 0 || n_ == 0) return {};
+  // Merge the caller's tombstones with this index's own removals.
+  Bitmap merged;
+  const Bitmap* filter = deleted;
+  if (removed_.count() > 0) {
+    merged = removed_;
+    if (deleted)
+      for (size_t i = 0; i < size_t(n_); ++i)
+        if (deleted->test(i)) merged.set(i);
+    filter = &merged;
+  }
+  if (filter && filter->count() >= size_t(n_)) return {};
+  NotDeleted sel(filter);
+  faiss::SearchParametersHNSW hp;
+  faiss::SearchParametersIVF ip;
+  faiss::SearchParameters plain;
+  faiss::SearchParameters* sp = &plain;
+  if (dynamic_cast<const faiss::IndexHNSW*>(index_.get())) {
+    hp.efSearch = std::max(params.ef_search > 0 ? params.ef_search : kDefaultEfSearch, k);
+    sp = &hp;
+  } else if (dynamic_cast<const faiss::IndexIVF*>(index_.get())) {
+    ip.nprobe = size_t(params.nprobe > 0 ? params.nprobe : kDefaultNprobe);
+    sp = &ip;
+  }
+  sp->sel = filter ? &sel : nullptr;
+  int kk = int(std::min<int64_t>(k, n_));
+  std::vector<float> dist(static_cast<size_t>(kk));
+  std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(kk));
+  try {
+    index_->search(1, q, kk, dist.data(), labels.data(), sp);
+  } catch (const faiss::FaissException& e) {
+    throw Error(std::string("dense search failed: ") + e.what());
+  }
+  std::vector<ScoredDoc> out;
+  out.reserve(size_t(kk));
+  for (auto row : labels) {
+    if (row < 0) continue;
+    out.push_back({ids_[row], simd::dot_f32(q, vector_at(row), size_t(dim_))});
+  }
+  std::sort(out.begin(), out.end(), ranks_before);
+  return out;
+}
+
+size_t DenseIndex::faiss_bytes() const {
+  if (faiss_bytes_ == 0) {
+    faiss::VectorIOWriter w;
+    faiss::write_index(index_.get(), &w);
+    faiss_bytes_ = w.data.size();
+  }
+  return faiss_bytes_;
+}
+
+}  // namespace m3

@@ -1,0 +1,492 @@
+#include "index/index_store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "common/error.h"
+#include "common/utf8.h"
+#include "index/file_io.h"
+#include "index/topk.h"
+
+namespace m3 {
+namespace {
+
+constexpr const char* kManifest = "MANIFEST";
+
+std::string seg_name(uint64_t gen) { return "seg-" + std::to_string(gen); }
+
+int size_level(uint64_t live, int factor) {
+  int level = 0;
+  for (uint64_t n = live; n >= uint64_t(factor); n /= uint64_t(factor)) ++level;
+  return level;
+}
+
+}  // namespace
+
+// ======================= Snapshot =======================
+
+std::optional<Snapshot::Loc> Snapshot::locate(int64_t doc) const {
+  // Segments hold ascending, disjoint doc ranges: binary search on the last doc.
+  auto it = std::lower_bound(segs_.begin(), segs_.end(), doc, [](const Part& p, int64_t d) { return p.seg->meta().last_doc < d; });
+  if (it == segs_.end() || doc < it->seg->meta().first_doc) return std::nullopt;
+  int64_t row = it->seg->row_of(doc);
+  if (row < 0 || it->deleted->test(size_t(row))) return std::nullopt;
+  return Loc{&*it, uint32_t(row)};
+}
+
+bool Snapshot::is_live(int64_t doc) const { return locate(doc).has_value(); }
+
+std::vector<ScoredDoc> Snapshot::dense_search(const float* q, int k, const DenseSearchParams& params) const {
+  if (settings_.dense_dim == 0) throw UsageError("this collection has no dense index (dense_dim 0)");
+  std::vector<std::vector<ScoredDoc>> lists;
+  for (const auto& p : segs_)
+    if (p.deleted->count() < p.seg->size()) lists.push_back(p.seg->dense()->search(q, k, params, p.deleted.get()));
+  return merge_topk(lists, size_t(std::max(k, 0)));
+}
+
+std::vector<ScoredDoc> Snapshot::sparse_search(const SparseVector& q, int k, SparseAlgo algo) const {
+  QuantizedQuery qq = quantize_query(q);
+  std::vector<std::vector<ScoredDoc>> lists;
+  for (const auto& p : segs_) {
+    auto hits = p.seg->sparse()->search(qq, k, algo, p.deleted.get());
+    for (auto& h : hits) h.doc = p.seg->doc_at(uint32_t(h.doc));
+    lists.push_back(std::move(hits));
+  }
+  return merge_topk(lists, size_t(std::max(k, 0)));
+}
+
+SparseVector Snapshot::bm25_query(const std::vector<int32_t>& ids) const {
+  std::vector<uint32_t> terms;
+  std::vector<float> counts;
+  bm25_terms(ids, terms, counts);
+  uint64_t n = 0;
+  for (const auto& p : segs_) n += p.seg->size();
+  SparseVector q;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    uint64_t df = 0;
+    for (const auto& p : segs_) df += p.seg->bm25()->df(terms[i]);
+    if (df == 0) continue;
+    q.ids.push_back(terms[i]);
+    q.weights.push_back(float(bm25_idf(n, df) * counts[i]));
+  }
+  return q;
+}
+
+std::vector<ScoredDoc> Snapshot::bm25_search(const std::vector<int32_t>& ids, int k, SparseAlgo algo) const {
+  QuantizedQuery qq = quantize_query(bm25_query(ids));
+  std::vector<std::vector<ScoredDoc>> lists;
+  for (const auto& p : segs_) {
+    auto hits = p.seg->bm25()->search(qq, k, algo, p.deleted.get());
+    for (auto& h : hits) h.doc = p.seg->doc_at(uint32_t(h.doc));
+    lists.push_back(std::move(hits));
+  }
+  return merge_topk(lists, size_t(std::max(k, 0)));
+}
+
+float Snapshot::dense_score(const float* q, int64_t doc) const {
+  if (settings_.dense_dim == 0) throw UsageError("this collection has no dense index (dense_dim 0)");
+  auto loc = locate(doc);
+  if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(doc));
+  return loc->part->seg->dense()->score(q, doc);
+}
+
+float Snapshot::sparse_score(const SparseVector& q, int64_t doc) const {
+  auto loc = locate(doc);
+  if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(doc));
+  return loc->part->seg->sparse()->score(quantize_query(q), loc->row);
+}
+
+float Snapshot::bm25_score(const std::vector<int32_t>& ids, int64_t doc) const {
+  auto loc = locate(doc);
+  if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(doc));
+  return loc->part->seg->bm25()->score(quantize_query(bm25_query(ids)), loc->row);
+}
+
+std::vector<float> Snapshot::multivec_scores(const float* q, int nq, const std::vector<int64_t>& docs) const {
+  if (settings_.multivec_dim == 0) throw UsageError("this collection has no multivec store (multivec_dim 0)");
+  if (nq <= 0) throw UsageError("multivec query has no vectors");
+  std::vector<float> scratch(size_t(settings_.multivec_dim));
+  std::vector<float> out;
+  out.reserve(docs.size());
+  for (int64_t d : docs) {
+    auto loc = locate(d);
+    if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(d));
+    out.push_back(loc->part->seg->multivec()->maxsim(q, nq, loc->row, scratch.data()));
+  }
+  return out;
+}
+
+std::optional<DocRecord> Snapshot::doc(int64_t doc) const {
+  if (!locate(doc)) return std::nullopt;
+  return docs_.get(doc);
+}
+
+std::optional<int64_t> Snapshot::find(const std::string& docid) const {
+  auto docs = docs_.docs_of(docid);
+  for (auto it = docs.rbegin(); it != docs.rend(); ++it)
+    if (locate(*it)) return *it;
+  return std::nullopt;
+}
+
+void Snapshot::for_each_doc(const std::function<void(const DocRecord&)>& fn) const {
+  docs_.for_each([&](const DocRecord& r) {
+    if (locate(r.doc)) fn(r);
+  });
+}
+
+size_t Snapshot::live_documents() const {
+  size_t n = 0;
+  for (const auto& p : segs_) n += p.seg->size() - p.deleted->count();
+  return n;
+}
+
+IndexSizes Snapshot::sizes() const {
+  IndexSizes s;
+  for (const auto& p : segs_) {
+    const Segment& g = *p.seg;
+    if (g.dense()) {
+      s.dense_faiss += g.dense()->faiss_bytes();
+      s.dense_raw += g.dense()->raw_bytes();
+    }
+    s.sparse += g.sparse()->bytes();
+    s.bm25 += g.bm25()->bytes();
+    if (g.multivec()) s.multivec += g.multivec()->bytes();
+    s.doc_ids += g.docs_bytes();
+  }
+  s.doc_store = store_->approximate_bytes();
+  return s;
+}
+
+// ======================= IndexStore =======================
+
+IndexStore::~IndexStore() = default;
+
+std::unique_ptr<IndexStore> IndexStore::create(const std::string& dir, const IndexSettings& settings) {
+  settings.validate();
+  if (path_exists(dir + "/" + kManifest)) throw UsageError(dir + ": an index already exists there");
+  if (path_exists(dir) && !list_dir(dir).empty()) throw UsageError(dir + ": directory exists and is not empty");
+  make_dir(dir);
+  std::unique_ptr<IndexStore> s(new IndexStore());
+  s->dir_ = dir;
+  s->docs_ = DocStore::open(dir + "/docs", true);
+  s->manifest_.settings = settings;
+  s->write_manifest(s->manifest_);
+  s->publish();
+  return s;
+}
+
+std::unique_ptr<IndexStore> IndexStore::open(const std::string& dir) {
+  if (!path_exists(dir)) throw NotFoundError(dir + ": no such index directory");
+  if (!path_exists(dir + "/" + kManifest)) throw NotFoundError(dir + ": not an m3 index (MANIFEST missing)");
+  std::unique_ptr<IndexStore> s(new IndexStore());
+  s->dir_ = dir;
+  s->manifest_ = Manifest::parse(read_file(dir + "/" + kManifest), dir + "/" + kManifest);
+  s->docs_ = DocStore::open(dir + "/docs", false);
+  s->load(true);
+  // Garbage of an interrupted commit or merge: anything the MANIFEST does not name.
+  std::unordered_set<std::string> live;
+  for (const auto& m : s->manifest_.segments) {
+    live.insert(m.name);
+    std::unordered_set<std::string> files;
+    for (const auto& f : m.files) files.insert(f.name);
+    if (m.deletes) files.insert(m.deletes->name);
+    for (const auto& f : list_dir(dir + "/" + m.name))
+      if (!files.count(m.name + "/" + f)) remove_tree(dir + "/" + m.name + "/" + f);
+  }
+  for (const auto& e : list_dir(dir)) {
+    bool stale_seg = e.rfind("seg-", 0) == 0 && !live.count(e);
+    bool stale_cb = e.rfind("mv-codebook-", 0) == 0 && !(s->manifest_.codebook && s->manifest_.codebook->name == e);
+    if (stale_seg || stale_cb || e == std::string(kManifest) + ".tmp") remove_tree(dir + "/" + e);
+  }
+  s->docs_->erase_from(s->manifest_.next_doc);
+  s->publish();
+  return s;
+}
+
+void IndexStore::load(bool verify) {
+  if (manifest_.codebook) {
+    verify_file(dir_, *manifest_.codebook, true);
+    codebook_ = std::make_shared<ResidualCodebook>(
+        ResidualCodebook::deserialize(read_file(dir_ + "/" + manifest_.codebook->name), dir_ + "/" + manifest_.codebook->name));
+  }
+  segments_.clear();
+  deleted_.clear();
+  for (const auto& m : manifest_.segments) {
+    segments_.push_back(Segment::open(dir_, m, manifest_.settings, codebook_.get(), verify));
+    deleted_.push_back(std::make_shared<Bitmap>(m.deletes ? read_deletes(dir_, *m.deletes, uint32_t(m.n_docs)) : Bitmap(m.n_docs)));
+  }
+}
+
+void IndexStore::publish() {
+  auto snap = std::make_shared<Snapshot>();
+  snap->generation_ = manifest_.generation;
+  snap->settings_ = manifest_.settings;
+  for (size_t i = 0; i < segments_.size(); ++i) snap->segs_.push_back({segments_[i], deleted_[i]});
+  snap->store_ = docs_;
+  snap->docs_ = docs_->view();
+  snap->codebook_ = codebook_;
+  std::lock_guard<std::mutex> lock(mu_);
+  current_ = std::move(snap);
+}
+
+std::shared_ptr<const Snapshot> IndexStore::snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_;
+}
+
+void IndexStore::write_manifest(const Manifest& m) { write_file_atomic(dir_ + "/" + kManifest, m.serialize()); }
+
+void IndexStore::set_extra(const nlohmann::json& extra) {
+  manifest_.settings.extra = extra;
+  extra_dirty_ = true;
+}
+
+void IndexStore::validate(const DocInput& d) const {
+  const IndexSettings& s = manifest_.settings;
+  validate_docid(d.docid);
+  const std::string what = "document '" + d.docid + "'";
+  require_valid_utf8(d.title, what + " title");
+  require_valid_utf8(d.text, what + " text");
+  if (!d.metadata_json.empty() && !nlohmann::json::accept(d.metadata_json))
+    throw UsageError(what + ": metadata is not valid JSON");
+  if (int(d.dense.size()) != s.dense_dim)
+    throw UsageError(what + ": dense vector has " + std::to_string(d.dense.size()) + " values, the collection's dense_dim is " +
+                     std::to_string(s.dense_dim));
+  if (s.dense_dim > 0) require_normalized(d.dense.data(), s.dense_dim, what);
+  if (d.sparse.ids.size() != d.sparse.weights.size()) throw UsageError(what + ": sparse ids and weights differ in length");
+  for (size_t i = 0; i < d.sparse.size(); ++i) {
+    if (i > 0 && d.sparse.ids[i] <= d.sparse.ids[i - 1]) throw UsageError(what + ": sparse ids must be ascending and unique");
+    if (!(d.sparse.weights[i] > 0) || !std::isfinite(d.sparse.weights[i]))
+      throw UsageError(what + ": sparse weight of term " + std::to_string(d.sparse.ids[i]) + " must be finite and > 0");
+  }
+  for (int32_t t : d.token_ids)
+    if (t < 0) throw UsageError(what + ": negative token id " + std::to_string(t));
+  if (d.n_vectors < 0) throw UsageError(what + ": negative n_vectors");
+  if (d.multivec.size() != size_t(d.n_vectors) * size_t(s.multivec_dim))
+    throw UsageError(what + ": multivec has " + std::to_string(d.multivec.size()) + " floats, expected n_vectors " +
+                     std::to_string(d.n_vectors) + " x multivec_dim " + std::to_string(s.multivec_dim));
+  for (float v : d.multivec)
+    if (!std::isfinite(v)) throw UsageError(what + ": multivec has a non-finite value");
+}
+
+void IndexStore::upsert(DocInput doc) {
+  validate(doc);
+  pending_removes_.erase(doc.docid);
+  auto it = pending_index_.find(doc.docid);
+  if (it != pending_index_.end()) {
+    pending_[it->second] = std::move(doc);
+  } else {
+    pending_index_[doc.docid] = pending_.size();
+    pending_.push_back(std::move(doc));
+  }
+}
+
+void IndexStore::remove(const std::string& docid) {
+  validate_docid(docid);
+  auto it = pending_index_.find(docid);
+  if (it != pending_index_.end()) {
+    // Drop the buffered version; order does not matter, so swap it out.
+    size_t i = it->second;
+    pending_index_.erase(it);
+    if (i + 1 != pending_.size()) {
+      pending_[i] = std::move(pending_.back());
+      pending_index_[pending_[i].docid] = i;
+    }
+    pending_.pop_back();
+  }
+  pending_removes_.insert(docid);
+}
+
+double IndexStore::total_bm25_len() const {
+  double t = 0;
+  for (const auto& m : manifest_.segments) t += m.bm25_total_len;
+  return t;
+}
+
+uint64_t IndexStore::total_rows() const {
+  uint64_t t = 0;
+  for (const auto& m : manifest_.segments) t += m.n_docs;
+  return t;
+}
+
+uint64_t IndexStore::commit() {
+  if (pending_.empty() && pending_removes_.empty() && !extra_dirty_) return manifest_.generation;
+  const uint64_t gen = manifest_.generation + 1;
+  auto snap = snapshot();
+  Manifest next = manifest_;
+  next.generation = gen;
+
+  // 1. Tombstones for removed and replaced docids.
+  std::map<size_t, std::shared_ptr<Bitmap>> touched;
+  std::vector<DocRecord> erase_after;
+  auto kill = [&](const std::string& docid) {
+    for (int64_t d : snap->docs_.docs_of(docid)) {
+      auto loc = snap->locate(d);
+      if (!loc) continue;
+      size_t i = size_t(loc->part - snap->segs_.data());
+      auto& bm = touched[i];
+      if (!bm) bm = std::make_shared<Bitmap>(*deleted_[i]);
+      bm->set(loc->row);
+      erase_after.push_back(DocRecord{d, docid, {}, {}, {}});
+    }
+  };
+  for (const auto& id : pending_removes_) kill(id);
+  for (const auto& d : pending_) kill(d.docid);
+
+  // 2. Doc ids and records for the new docs (unreferenced until the MANIFEST names them).
+  std::vector<DocRecord> records;
+  for (const auto& d : pending_) records.push_back({next.next_doc++, d.docid, d.title, d.text, d.metadata_json});
+  if (!records.empty()) docs_->put(records);
+
+  // 3. The residual codebook, trained once on the first commit that has token vectors.
+  std::shared_ptr<const ResidualCodebook> codebook = codebook_;
+  const IndexSettings& st = manifest_.settings;
+  if (st.multivec_dim > 0 && parse_mv_codec(st.mv_codec) == MvCodec::Residual && !codebook) {
+    std::vector<float> all;
+    for (const auto& d : pending_) all.insert(all.end(), d.multivec.begin(), d.multivec.end());
+    if (!all.empty()) {
+      auto cb = std::make_shared<ResidualCodebook>(
+          ResidualCodebook::train(all.data(), all.size() / st.multivec_dim, st.multivec_dim, st.mv_bits));
+      std::string name = "mv-codebook-" + std::to_string(gen) + ".bin";
+      std::string bytes = cb->serialize();
+      FileWriter w(dir_ + "/" + name);
+      w.write(bytes.data(), bytes.size());
+      next.codebook = FileEntry{name, bytes.size(), w.close()};
+      codebook = cb;
+    }
+  }
+
+  // 4. The new segment.
+  std::shared_ptr<const Segment> new_seg;
+  if (!pending_.empty()) {
+    double new_len = 0;
+    for (const auto& d : pending_) new_len += double(d.token_ids.size());
+    double avgdl = (total_bm25_len() + new_len) / double(total_rows() + pending_.size());
+    SegmentBuilder b(dir_, seg_name(gen), st, codebook.get(), avgdl);
+    std::vector<uint32_t> bt;
+    std::vector<float> btf;
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      const DocInput& d = pending_[i];
+      bm25_terms(d.token_ids, bt, btf);
+      b.add(records[i].doc, d.dense.empty() ? nullptr : d.dense.data(), d.sparse, bt, btf, float(d.token_ids.size()),
+            d.multivec.data(), size_t(d.n_vectors));
+    }
+    SegmentMeta meta = b.finish();
+    next.segments.push_back(meta);
+    new_seg = Segment::open(dir_, meta, st, codebook.get(), false);
+  }
+
+  // 5. Tombstone files (new names; the previous ones stay valid for older readers until unlinked).
+  std::vector<std::string> old_deletes;
+  for (auto& [i, bm] : touched) {
+    SegmentMeta& m = next.segments[i];
+    if (m.deletes) old_deletes.push_back(m.deletes->name);
+    m.deletes = write_deletes(dir_, m.name + "/del-" + std::to_string(gen) + ".bin", *bm);
+    m.n_deleted = bm->count();
+    fsync_dir(dir_ + "/" + m.name);
+  }
+  if (next.codebook && !manifest_.codebook) fsync_dir(dir_);
+
+  // 6. The commit point.
+  write_manifest(next);
+
+  // 7. Publish, then clean up what only the previous commit used.
+  manifest_ = std::move(next);
+  codebook_ = codebook;
+  for (auto& [i, bm] : touched) deleted_[i] = bm;
+  if (new_seg) {
+    segments_.push_back(new_seg);
+    deleted_.push_back(std::make_shared<Bitmap>(new_seg->size()));
+  }
+  pending_.clear();
+  pending_index_.clear();
+  pending_removes_.clear();
+  extra_dirty_ = false;
+  publish();
+  for (const auto& f : old_deletes) remove_tree(dir_ + "/" + f);
+  if (!erase_after.empty()) docs_->erase(erase_after);
+  maybe_merge();
+  return manifest_.generation;
+}
+
+void IndexStore::maybe_merge() {
+  const int factor = manifest_.settings.merge_factor;
+  while (true) {
+    // Segments whose rows are all deleted go at once.
+    bool dropped = false;
+    for (size_t i = 0; i < segments_.size(); ++i)
+      if (deleted_[i]->count() == segments_[i]->size()) {
+        merge_range(i, i + 1);
+        dropped = true;
+        break;
+      }
+    if (dropped) continue;
+    size_t n = segments_.size();
+    if (n < size_t(factor)) return;
+    auto live = [&](size_t i) { return segments_[i]->size() - deleted_[i]->count(); };
+    int level = size_level(live(n - 1), factor);
+    size_t begin = n - 1;
+    while (begin > 0 && size_level(live(begin - 1), factor) == level) --begin;
+    if (n - begin < size_t(factor)) return;
+    merge_range(n - size_t(factor), n);
+  }
+}
+
+uint64_t IndexStore::merge() {
+  if (segments_.size() > 1 || (segments_.size() == 1 && deleted_[0]->count() > 0)) merge_range(0, segments_.size());
+  return manifest_.generation;
+}
+
+uint64_t IndexStore::merge_range(size_t begin, size_t end) {
+  const uint64_t gen = manifest_.generation + 1;
+  const IndexSettings& st = manifest_.settings;
+  Manifest next = manifest_;
+  next.generation = gen;
+  uint64_t live_rows = 0;
+  for (size_t i = begin; i < end; ++i) live_rows += segments_[i]->size() - deleted_[i]->count();
+  std::shared_ptr<const Segment> merged;
+  std::vector<SegmentMeta> repl;
+  if (live_rows > 0) {
+    double avgdl = total_bm25_len() / double(std::max<uint64_t>(1, total_rows()));
+    SegmentBuilder b(dir_, seg_name(gen), st, codebook_.get(), avgdl);
+    SparseVector sv;
+    std::vector<uint32_t> bt;
+    std::vector<float> btf;
+    float len = 0, blen = 0;
+    for (size_t i = begin; i < end; ++i) {
+      const Segment& g = *segments_[i];
+      for (uint32_t r = 0; r < g.size(); ++r) {
+        if (deleted_[i]->test(r)) continue;
+        g.sparse()->row(r, sv.ids, sv.weights, len);
+        g.bm25()->row(r, bt, btf, blen);
+        const float* dense = g.dense() ? g.dense()->vector_at(r) : nullptr;
+        if (g.multivec())
+          b.add_mv_codes(g.doc_at(r), dense, sv, bt, btf, blen, g.multivec()->codes(r), g.multivec()->num_vectors(r));
+        else
+          b.add(g.doc_at(r), dense, sv, bt, btf, blen, nullptr, 0);
+      }
+    }
+    SegmentMeta meta = b.finish();
+    merged = Segment::open(dir_, meta, st, codebook_.get(), false);
+    repl.push_back(meta);
+  }
+  std::vector<std::string> old;
+  for (size_t i = begin; i < end; ++i) old.push_back(manifest_.segments[i].name);
+  next.segments.erase(next.segments.begin() + long(begin), next.segments.begin() + long(end));
+  next.segments.insert(next.segments.begin() + long(begin), repl.begin(), repl.end());
+  write_manifest(next);
+
+  manifest_ = std::move(next);
+  segments_.erase(segments_.begin() + long(begin), segments_.begin() + long(end));
+  deleted_.erase(deleted_.begin() + long(begin), deleted_.begin() + long(end));
+  if (merged) {
+    segments_.insert(segments_.begin() + long(begin), merged);
+    deleted_.insert(deleted_.begin() + long(begin), std::make_shared<Bitmap>(merged->size()));
+  }
+  publish();
+  for (const auto& n : old) remove_tree(dir_ + "/" + n);  // readers keep their mmaps
+  return gen;
+}
+
+}  // namespace m3

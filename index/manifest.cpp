@@ -1,0 +1,114 @@
+#include "index/manifest.h"
+
+#include <cstdio>
+
+#include "common/error.h"
+#include "index/file_io.h"
+
+namespace m3 {
+namespace {
+
+using json = nlohmann::json;
+
+std::string hex(uint64_t v) {
+  char b[17];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
+  return b;
+}
+json file_json(const FileEntry& f) { return {{"name", f.name}, {"size", f.size}, {"xxh3", hex(f.xxh3)}}; }
+FileEntry file_from(const json& j) {
+  FileEntry f;
+  f.name = j.at("name").get<std::string>();
+  f.size = j.at("size").get<uint64_t>();
+  f.xxh3 = std::stoull(j.at("xxh3").get<std::string>(), nullptr, 16);
+  if (f.name.empty() || f.name.find("..") != std::string::npos || f.name[0] == '/') throw Error("bad file name '" + f.name + "'");
+  return f;
+}
+
+}  // namespace
+
+std::string Manifest::serialize() const {
+  json segs = json::array();
+  for (const auto& s : segments) {
+    json files = json::array();
+    for (const auto& f : s.files) files.push_back(file_json(f));
+    segs.push_back({{"name", s.name},
+                    {"n_docs", s.n_docs},
+                    {"first_doc", s.first_doc},
+                    {"last_doc", s.last_doc},
+                    {"files", files},
+                    {"deletes", s.deletes ? file_json(*s.deletes) : json(nullptr)},
+                    {"n_deleted", s.n_deleted},
+                    {"dense_factory", s.dense_factory},
+                    {"dense_fallback", s.dense_fallback},
+                    {"bm25_total_len", s.bm25_total_len}});
+  }
+  json j = {{"format", "m3-index"},
+            {"version", 1},
+            {"generation", generation},
+            {"next_doc", next_doc},
+            {"settings", settings.to_json()},
+            {"codebook", codebook ? file_json(*codebook) : json(nullptr)},
+            {"segments", segs}};
+  std::string body = j.dump();
+  j["checksum"] = hex(checksum_bytes(body.data(), body.size()));
+  return j.dump(1) + "\n";
+}
+
+Manifest Manifest::parse(const std::string& text, const std::string& path) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw Error(path + ": MANIFEST is not valid JSON (corrupt or truncated): " + e.what());
+  }
+  Manifest m;
+  try {
+    if (j.value("format", "") != "m3-index") throw Error("not an m3 index manifest (format field)");
+    if (j.at("version").get<int>() != 1) throw Error("unsupported version " + j.at("version").dump());
+    std::string sum = j.at("checksum").get<std::string>();
+    j.erase("checksum");
+    std::string body = j.dump();
+    if (hex(checksum_bytes(body.data(), body.size())) != sum) throw Error("checksum mismatch (corrupt)");
+    m.generation = j.at("generation").get<uint64_t>();
+    m.next_doc = j.at("next_doc").get<int64_t>();
+    m.settings = IndexSettings::from_json(j.at("settings"), path);
+    if (!j.at("codebook").is_null()) m.codebook = file_from(j.at("codebook"));
+    for (const auto& s : j.at("segments")) {
+      SegmentMeta sm;
+      sm.name = s.at("name").get<std::string>();
+      sm.n_docs = s.at("n_docs").get<uint64_t>();
+      sm.first_doc = s.at("first_doc").get<int64_t>();
+      sm.last_doc = s.at("last_doc").get<int64_t>();
+      for (const auto& f : s.at("files")) sm.files.push_back(file_from(f));
+      if (!s.at("deletes").is_null()) sm.deletes = file_from(s.at("deletes"));
+      sm.n_deleted = s.at("n_deleted").get<uint64_t>();
+      sm.dense_factory = s.at("dense_factory").get<std::string>();
+      sm.dense_fallback = s.at("dense_fallback").get<std::string>();
+      sm.bm25_total_len = s.at("bm25_total_len").get<double>();
+      m.segments.push_back(std::move(sm));
+    }
+  } catch (const json::exception& e) {
+    throw Error(path + ": MANIFEST field missing or of the wrong type: " + e.what());
+  } catch (const UsageError& e) {
+    throw Error(path + ": " + e.what());
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+  return m;
+}
+
+FileEntry file_entry(const std::string& dir, const std::string& name) {
+  MappedFile f(dir + "/" + name);
+  return FileEntry{name, f.size(), f.checksum()};
+}
+
+void verify_file(const std::string& dir, const FileEntry& f, bool verify_checksum) {
+  std::string path = dir + "/" + f.name;
+  MappedFile m(path);
+  if (m.size() != f.size)
+    throw Error(path + ": size " + std::to_string(m.size()) + " but the MANIFEST says " + std::to_string(f.size) + " (truncated or corrupt)");
+  if (verify_checksum && m.checksum() != f.xxh3) throw Error(path + ": checksum mismatch (corrupt)");
+}
+
+}  // namespace m3

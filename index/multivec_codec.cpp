@@ -1,0 +1,237 @@
+#include "index/multivec_codec.h"
+
+#include <faiss/Clustering.h>
+#include <faiss/IndexFlat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "common/error.h"
+#include "index/file_io.h"
+#include "index/simd.h"
+
+namespace m3 {
+
+MvCodec parse_mv_codec(const std::string& name) {
+  if (name == "fp32") return MvCodec::Fp32;
+  if (name == "fp16") return MvCodec::Fp16;
+  if (name == "int8") return MvCodec::Int8;
+  if (name == "binary") return MvCodec::Binary;
+  if (name == "residual") return MvCodec::Residual;
+  throw UsageError("unknown multivec codec '" + name + "' (expected fp32, fp16, int8, binary or residual)");
+}
+
+const char* to_string(MvCodec c) {
+  switch (c) {
+    case MvCodec::Fp32: return "fp32";
+    case MvCodec::Fp16: return "fp16";
+    case MvCodec::Int8: return "int8";
+    case MvCodec::Binary: return "binary";
+    case MvCodec::Residual: return "residual";
+  }
+  return "?";
+}
+
+void check_mv_bits(MvCodec codec, int bits) {
+  if (codec == MvCodec::Residual && bits != 1 && bits != 2 && bits != 4)
+    throw UsageError("mv_bits must be 1, 2 or 4 for the residual codec, got " + std::to_string(bits));
+}
+
+size_t mv_code_size(MvCodec codec, int dim, int bits) {
+  switch (codec) {
+    case MvCodec::Fp32: return size_t(dim) * 4;
+    case MvCodec::Fp16: return size_t(dim) * 2;
+    case MvCodec::Int8: return 4 + size_t(dim);
+    case MvCodec::Binary: return 4 + (size_t(dim) + 7) / 8;
+    case MvCodec::Residual: return 2 + (size_t(dim) * bits + 7) / 8;
+  }
+  return 0;
+}
+
+// ---- ResidualCodebook ----
+
+ResidualCodebook ResidualCodebook::train(const float* x, size_t n, int dim, int bits, uint64_t seed) {
+  check_mv_bits(MvCodec::Residual, bits);
+  if (n == 0) throw Error("residual codec: no token vectors to train the codebook on");
+  ResidualCodebook cb;
+  cb.dim = dim;
+  cb.bits = bits;
+  // Sample at most 64k vectors: enough for K <= 4096 centroids and cheap on 2 cores.
+  std::mt19937_64 rng(seed);
+  std::vector<size_t> pick(n);
+  for (size_t i = 0; i < n; ++i) pick[i] = i;
+  size_t ns = std::min<size_t>(n, 65536);
+  for (size_t i = 0; i < ns; ++i) std::swap(pick[i], pick[i + rng() % (n - i)]);
+  std::vector<float> sample(ns * dim);
+  for (size_t i = 0; i < ns; ++i) std::memcpy(&sample[i * dim], x + pick[i] * dim, sizeof(float) * dim);
+  size_t k = 1;
+  while (k * 2 <= std::min<size_t>(size_t(16 * std::sqrt(double(n))), ns)) k *= 2;
+  k = std::min<size_t>(k, 1 << 16);
+  cb.centroids.resize(k * dim);
+  faiss::ClusteringParameters cp;
+  cp.niter = 10;
+  cp.seed = int(seed);
+  cp.verbose = false;
+  faiss::Clustering clus(dim, int(k), cp);
+  faiss::IndexFlatL2 quant(dim);
+  clus.train(ns, sample.data(), quant);
+  std::memcpy(cb.centroids.data(), clus.centroids.data(), sizeof(float) * k * dim);
+  // Residual value distribution on the sample -> quantile cut-offs and bucket values.
+  std::vector<faiss::Index::idx_t> assign(ns);
+  std::vector<float> dist(ns);
+  quant.search(ns, sample.data(), 1, dist.data(), assign.data());
+  std::vector<float> res;
+  res.reserve(std::min<size_t>(ns * dim, 4u << 20));
+  size_t stride = std::max<size_t>(1, ns * dim / (4u << 20));
+  for (size_t i = 0, t = 0; i < ns; ++i)
+    for (int j = 0; j < dim; ++j, ++t)
+      if (t % stride == 0) res.push_back(sample[i * dim + j] - cb.centroids[size_t(assign[i]) * dim + j]);
+  std::sort(res.begin(), res.end());
+  const int nb = 1 << bits;
+  auto quantile = [&](double q) { return res[std::min(res.size() - 1, size_t(q * double(res.size())))]; };
+  for (int i = 1; i < nb; ++i) cb.bucket_cutoffs.push_back(quantile(double(i) / nb));
+  for (int i = 0; i < nb; ++i) cb.bucket_values.push_back(quantile((i + 0.5) / nb));
+  return cb;
+}
+
+std::string ResidualCodebook::serialize() const {
+  std::string s = "M3MVCB01";
+  auto put = [&](const void* p, size_t n) { s.append(static_cast<const char*>(p), n); };
+  uint32_t hdr[3] = {uint32_t(dim), uint32_t(bits), uint32_t(num_centroids())};
+  put(hdr, sizeof hdr);
+  put(centroids.data(), centroids.size() * 4);
+  put(bucket_cutoffs.data(), bucket_cutoffs.size() * 4);
+  put(bucket_values.data(), bucket_values.size() * 4);
+  uint64_t sum = checksum_bytes(s.data(), s.size());
+  put(&sum, 8);
+  return s;
+}
+
+ResidualCodebook ResidualCodebook::deserialize(const std::string& bytes, const std::string& what) {
+  if (bytes.size() < 8 + 12 + 8 || checksum_bytes(bytes.data(), bytes.size() - 8) !=
+                                        *reinterpret_cast<const uint64_t*>(bytes.data() + bytes.size() - 8))
+    throw Error(what + ": residual codebook corrupt or truncated (checksum mismatch)");
+  BinaryReader r(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size() - 8, what);
+  r.expect_magic("M3MVCB01");
+  ResidualCodebook cb;
+  cb.dim = int(r.get<uint32_t>("dim"));
+  cb.bits = int(r.get<uint32_t>("bits"));
+  check_mv_bits(MvCodec::Residual, cb.bits);
+  uint32_t k = r.get<uint32_t>("centroids");
+  const float* c = r.array<float>(size_t(k) * cb.dim, "centroids");
+  cb.centroids.assign(c, c + size_t(k) * cb.dim);
+  const int nb = 1 << cb.bits;
+  const float* co = r.array<float>(nb - 1, "cutoffs");
+  cb.bucket_cutoffs.assign(co, co + nb - 1);
+  const float* v = r.array<float>(nb, "bucket values");
+  cb.bucket_values.assign(v, v + nb);
+  return cb;
+}
+
+// ---- MvEncoder ----
+
+struct MvEncoder::Assigner {
+  faiss::IndexFlatL2 index;
+  explicit Assigner(const ResidualCodebook& cb) : index(cb.dim) { index.add(cb.num_centroids(), cb.centroids.data()); }
+};
+
+MvEncoder::MvEncoder(MvCodec codec, int dim, int bits, const ResidualCodebook* cb)
+    : codec_(codec), dim_(dim), bits_(bits), code_size_(mv_code_size(codec, dim, bits)), cb_(cb) {
+  if (dim <= 0) throw UsageError("multivec dim must be positive, got " + std::to_string(dim));
+  if (codec == MvCodec::Binary && dim % 8) throw UsageError("binary codec needs a dim divisible by 8, got " + std::to_string(dim));
+  if (codec == MvCodec::Residual) {
+    check_mv_bits(codec, bits);
+    if (!cb || cb->dim != dim || cb->bits != bits) throw Error("residual codec: codebook missing or of another dim/bits");
+    if ((size_t(dim) * bits) % 8) throw UsageError("residual codec needs dim·bits divisible by 8");
+    int per = 8 / bits;
+    lut_.resize(256 * size_t(per));
+    for (int byte = 0; byte < 256; ++byte)
+      for (int t = 0; t < per; ++t) lut_[byte * per + t] = cb->bucket_values[(byte >> (t * bits)) & ((1 << bits) - 1)];
+    assigner_ = std::make_unique<Assigner>(*cb);
+  }
+}
+
+MvEncoder::~MvEncoder() = default;
+
+void MvEncoder::encode(const float* x, size_t n, uint8_t* out) const {
+  const size_t d = size_t(dim_);
+  std::vector<faiss::Index::idx_t> assign;
+  if (codec_ == MvCodec::Residual && n > 0) {
+    assign.resize(n);
+    std::vector<float> dist(n);
+    assigner_->index.search(faiss::Index::idx_t(n), x, 1, dist.data(), assign.data());
+  }
+  for (size_t v = 0; v < n; ++v) {
+    const float* xv = x + v * d;
+    uint8_t* o = out + v * code_size_;
+    switch (codec_) {
+      case MvCodec::Fp32: std::memcpy(o, xv, d * 4); break;
+      case MvCodec::Fp16: simd::f32_to_f16(xv, reinterpret_cast<uint16_t*>(o), d); break;
+      case MvCodec::Int8: {
+        float mx = 0;
+        for (size_t i = 0; i < d; ++i) mx = std::max(mx, std::fabs(xv[i]));
+        float scale = mx > 0 ? mx / 127.f : 1.f;
+        std::memcpy(o, &scale, 4);
+        for (size_t i = 0; i < d; ++i) o[4 + i] = uint8_t(int8_t(std::lrint(std::clamp(xv[i] / scale, -127.f, 127.f))));
+        break;
+      }
+      case MvCodec::Binary: {
+        float s = 0;
+        for (size_t i = 0; i < d; ++i) s += std::fabs(xv[i]);
+        float scale = s / float(d);
+        std::memcpy(o, &scale, 4);
+        std::memset(o + 4, 0, d / 8);
+        for (size_t i = 0; i < d; ++i)
+          if (xv[i] > 0) o[4 + i / 8] |= uint8_t(1u << (i % 8));
+        break;
+      }
+      case MvCodec::Residual: {
+        uint16_t c = uint16_t(assign[v]);
+        std::memcpy(o, &c, 2);
+        std::memset(o + 2, 0, code_size_ - 2);
+        const float* cen = cb_->centroids.data() + size_t(c) * d;
+        for (size_t i = 0; i < d; ++i) {
+          float r = xv[i] - cen[i];
+          uint32_t b = uint32_t(std::upper_bound(cb_->bucket_cutoffs.begin(), cb_->bucket_cutoffs.end(), r) - cb_->bucket_cutoffs.begin());
+          size_t bit = i * size_t(bits_);
+          o[2 + bit / 8] |= uint8_t(b << (bit % 8));
+        }
+        break;
+      }
+    }
+  }
+}
+
+void MvEncoder::decode(const uint8_t* code, float* out) const {
+  const size_t d = size_t(dim_);
+  switch (codec_) {
+    case MvCodec::Fp32: std::memcpy(out, code, d * 4); break;
+    case MvCodec::Fp16: simd::f16_to_f32(reinterpret_cast<const uint16_t*>(code), out, d); break;
+    case MvCodec::Int8: {
+      float scale;
+      std::memcpy(&scale, code, 4);
+      for (size_t i = 0; i < d; ++i) out[i] = scale * float(int8_t(code[4 + i]));
+      break;
+    }
+    case MvCodec::Binary: {
+      float scale;
+      std::memcpy(&scale, code, 4);
+      for (size_t i = 0; i < d; ++i) out[i] = ((code[4 + i / 8] >> (i % 8)) & 1) ? scale : -scale;
+      break;
+    }
+    case MvCodec::Residual: {
+      uint16_t c;
+      std::memcpy(&c, code, 2);
+      const float* cen = cb_->centroids.data() + size_t(c) * d;
+      const int per = 8 / bits_;
+      const size_t nbytes = d * bits_ / 8;
+      for (size_t byte = 0; byte < nbytes; ++byte) std::memcpy(out + byte * per, &lut_[size_t(code[2 + byte]) * per], sizeof(float) * per);
+      for (size_t i = 0; i < d; ++i) out[i] += cen[i];
+      break;
+    }
+  }
+}
+
+}  // namespace m3

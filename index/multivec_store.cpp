@@ -1,0 +1,171 @@
+#include "index/multivec_store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "common/error.h"
+#include "index/simd.h"
+
+namespace m3 {
+namespace {
+constexpr char kMagic[8] = {'M', '3', 'M', 'V', 'E', 'C', 'S', '1'};
+}
+
+MultiVectorWriter::MultiVectorWriter(const std::string& path, MvCodec codec, int dim, int bits, const ResidualCodebook* cb)
+    : codes_(path + ".codes.tmp"), path_(path), enc_(codec, dim, bits, cb), dim_(dim), bits_(bits) {}
+
+void MultiVectorWriter::add(const float* v, size_t n) {
+  for (size_t i = 0; i < n * size_t(dim_); ++i)
+    if (!std::isfinite(v[i])) throw Error("multivec row " + std::to_string(offsets_.size() - 1) + ": non-finite value");
+  buf_.resize(n * enc_.code_size());
+  enc_.encode(v, n, buf_.data());
+  add_codes(buf_.data(), n);
+}
+
+void MultiVectorWriter::add_codes(const uint8_t* codes, size_t n) {
+  codes_.write(codes, n * enc_.code_size());
+  offsets_.push_back(offsets_.back() + n);
+}
+
+uint64_t MultiVectorWriter::finish() {
+  codes_.close();
+  FileWriter w(path_);
+  w.write(kMagic, 8);
+  w.put<uint32_t>(uint32_t(enc_.codec()));
+  w.put<uint32_t>(uint32_t(dim_));
+  w.put<uint32_t>(uint32_t(bits_));
+  w.put<uint32_t>(uint32_t(offsets_.size() - 1));
+  w.put<uint64_t>(offsets_.back());
+  w.pad_to(64);
+  w.put_array(offsets_);
+  w.pad_to(64);
+  {
+    MappedFile tmp(path_ + ".codes.tmp");
+    w.write(tmp.data(), tmp.size());
+  }
+  std::remove((path_ + ".codes.tmp").c_str());
+  return w.close();
+}
+
+std::unique_ptr<MultiVectorStore> MultiVectorStore::open(const std::string& path, int expected_dim, const ResidualCodebook* cb) {
+  std::unique_ptr<MultiVectorStore> s(new MultiVectorStore());
+  s->file_ = MappedFile(path);
+  BinaryReader r(s->file_.data(), s->file_.size(), path);
+  r.expect_magic(kMagic);
+  uint32_t codec = r.get<uint32_t>("codec");
+  if (codec > uint32_t(MvCodec::Residual)) throw Error(path + ": unknown codec " + std::to_string(codec));
+  s->dim_ = int(r.get<uint32_t>("dim"));
+  int bits = int(r.get<uint32_t>("bits"));
+  s->n_docs_ = r.get<uint32_t>("docs");
+  s->n_vectors_ = r.get<uint64_t>("vectors");
+  if (s->dim_ != expected_dim)
+    throw Error(path + ": multivec dim " + std::to_string(s->dim_) + " but the collection's is " + std::to_string(expected_dim));
+  if (MvCodec(codec) == MvCodec::Residual && !cb) throw Error(path + ": residual codec but the collection has no codebook");
+  s->enc_ = std::make_unique<MvEncoder>(MvCodec(codec), s->dim_, bits, cb);
+  r.align(64);
+  s->offsets_ = r.array<uint64_t>(size_t(s->n_docs_) + 1, "offsets");
+  r.align(64);
+  if (s->offsets_[0] != 0 || s->offsets_[s->n_docs_] != s->n_vectors_) throw Error(path + ": corrupt (offsets)");
+  for (uint32_t i = 0; i < s->n_docs_; ++i)
+    if (s->offsets_[i] > s->offsets_[i + 1]) throw Error(path + ": corrupt (offsets not ascending)");
+  s->codes_ = r.array<uint8_t>(s->n_vectors_ * s->enc_->code_size(), "codes");
+  return s;
+}
+
+std::vector<float> MultiVectorStore::decode(uint32_t row) const {
+  uint32_t n = num_vectors(row);
+  std::vector<float> out(size_t(n) * dim_);
+  const uint8_t* c = codes(row);
+  for (uint32_t j = 0; j < n; ++j) enc_->decode(c + j * enc_->code_size(), &out[size_t(j) * dim_]);
+  return out;
+}
+
+float MultiVectorStore::maxsim(const float* q, int nq, uint32_t row, float* scratch) const {
+  const uint32_t n = num_vectors(row);
+  if (n == 0 || nq <= 0) return 0.f;
+  const size_t d = size_t(dim_), cs = enc_->code_size();
+  const uint8_t* c = codes(row);
+  float best_local[64];
+  std::vector<float> best_heap;
+  float* best = best_local;
+  if (nq > 64) {
+    best_heap.resize(size_t(nq));
+    best = best_heap.data();
+  }
+  std::fill(best, best + nq, -INFINITY);
+  // Doc vector outer, query vector inner: each code is read (and decoded) once and stays in L1.
+  for (uint32_t j = 0; j < n; ++j) {
+    const uint8_t* code = c + j * cs;
+    switch (enc_->codec()) {
+      case MvCodec::Fp32: {
+        const float* dv = reinterpret_cast<const float*>(code);
+        for (int i = 0; i < nq; ++i) best[i] = std::max(best[i], simd::dot_f32(q + i * d, dv, d));
+        break;
+      }
+      case MvCodec::Fp16: {
+        const uint16_t* dv = reinterpret_cast<const uint16_t*>(code);
+        for (int i = 0; i < nq; ++i) best[i] = std::max(best[i], simd::dot_f16(q + i * d, dv, d));
+        break;
+      }
+      case MvCodec::Int8: {
+        float scale;
+        std::memcpy(&scale, code, 4);
+        const int8_t* dv = reinterpret_cast<const int8_t*>(code + 4);
+        for (int i = 0; i < nq; ++i) best[i] = std::max(best[i], scale * simd::dot_i8(q + i * d, dv, d));
+        break;
+      }
+      case MvCodec::Binary: {
+        float scale;
+        std::memcpy(&scale, code, 4);
+        for (int i = 0; i < nq; ++i) best[i] = std::max(best[i], scale * simd::dot_sign(q + i * d, code + 4, d));
+        break;
+      }
+      case MvCodec::Residual: {
+        enc_->decode(code, scratch);
+        for (int i = 0; i < nq; ++i) best[i] = std::max(best[i], simd::dot_f32(q + i * d, scratch, d));
+        break;
+      }
+    }
+  }
+  float s = 0.f;
+  for (int i = 0; i < nq; ++i) s += best[i];
+  return s / float(nq);
+}
+
+std::vector<uint64_t> MultiVectorStore::sign_bits(const float* q, int nq, int dim) {
+  if (dim % 64) throw UsageError("hamming pre-score needs a dim divisible by 64, got " + std::to_string(dim));
+  const size_t words = size_t(dim) / 64;
+  std::vector<uint64_t> out(size_t(nq) * words, 0);
+  for (int i = 0; i < nq; ++i)
+    for (int j = 0; j < dim; ++j)
+      if (q[size_t(i) * dim + j] > 0) out[size_t(i) * words + j / 64] |= uint64_t(1) << (j % 64);
+  return out;
+}
+
+float MultiVectorStore::hamming_prescore(const uint64_t* q_bits, int nq, uint32_t row) const {
+  if (codec() != MvCodec::Binary) throw UsageError("hamming pre-score needs the binary codec");
+  const uint32_t n = num_vectors(row);
+  if (n == 0 || nq <= 0) return 0.f;
+  const size_t words = size_t(dim_) / 64, cs = enc_->code_size();
+  const uint8_t* c = codes(row);
+  float total = 0;
+  for (int i = 0; i < nq; ++i) {
+    int best = dim_ + 1;
+    for (uint32_t j = 0; j < n; ++j) {
+      const uint8_t* bits = c + j * cs + 4;
+      int h = 0;
+      for (size_t w = 0; w < words; ++w) {
+        uint64_t dw;
+        std::memcpy(&dw, bits + 8 * w, 8);
+        h += __builtin_popcountll(dw ^ q_bits[size_t(i) * words + w]);
+      }
+      best = std::min(best, h);
+    }
+    total += 1.f - 2.f * float(best) / float(dim_);
+  }
+  return total / float(nq);
+}
+
+}  // namespace m3

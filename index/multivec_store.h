@@ -1,0 +1,69 @@
+// MultiVectorStore: one segment's token vectors ([n_tokens x dim] per document), encoded with one
+// codec (multivec_codec.h) and read through mmap. Scores the late-interaction head:
+//     s_mul(q, d) = (1/Nq) Σ_i max_j q_i·d_j        (M3-SPEC §3, the unpadded definition)
+// against the decoded stored vectors. A document with no vectors scores 0.
+//
+// File: header (magic, codec, dim, bits, docs, vectors) | offsets u64[N+1] (in vectors) | codes.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "index/file_io.h"
+#include "index/multivec_codec.h"
+
+namespace m3 {
+
+class MultiVectorWriter {
+ public:
+  MultiVectorWriter(const std::string& path, MvCodec codec, int dim, int bits, const ResidualCodebook* codebook);
+  void add(const float* vectors, size_t n);              // the next row's n x dim vectors
+  void add_codes(const uint8_t* codes, size_t n);         // already encoded with the same codec (merges)
+  uint64_t finish();                                      // writes offsets, fsyncs; returns the checksum
+
+ private:
+  FileWriter codes_;  // codes go straight to a temp file; finish() appends them after the offsets
+  std::string path_;
+  MvEncoder enc_;
+  std::vector<uint64_t> offsets_{0};
+  std::vector<uint8_t> buf_;
+  int dim_, bits_;
+};
+
+class MultiVectorStore {
+ public:
+  static std::unique_ptr<MultiVectorStore> open(const std::string& path, int expected_dim,
+                                                const ResidualCodebook* codebook);
+  MvCodec codec() const { return enc_->codec(); }
+  int dim() const { return dim_; }
+  uint32_t num_docs() const { return n_docs_; }
+  uint64_t num_vectors() const { return n_vectors_; }
+  size_t code_size() const { return enc_->code_size(); }
+  size_t bytes() const { return file_.size(); }
+
+  uint32_t num_vectors(uint32_t row) const { return uint32_t(offsets_[row + 1] - offsets_[row]); }
+  const uint8_t* codes(uint32_t row) const { return codes_ + offsets_[row] * enc_->code_size(); }
+  // The decoded vectors of a row (n x dim).
+  std::vector<float> decode(uint32_t row) const;
+
+  // s_mul for one row; q is nq x dim. `scratch` must hold dim floats (decoded token vector).
+  float maxsim(const float* q, int nq, uint32_t row, float* scratch) const;
+  // Binary codec only: the Hamming pre-score, i.e. MaxSim between the sign bits of q and of the
+  // document (1 - 2·hamming/dim per pair), a cheap filter before the exact score.
+  float hamming_prescore(const uint64_t* q_bits, int nq, uint32_t row) const;
+  // Sign bits of query vectors for hamming_prescore (nq x dim/64 words; dim a multiple of 64).
+  static std::vector<uint64_t> sign_bits(const float* q, int nq, int dim);
+
+ private:
+  MultiVectorStore() = default;
+  MappedFile file_;
+  std::unique_ptr<MvEncoder> enc_;
+  int dim_ = 0;
+  uint32_t n_docs_ = 0;
+  uint64_t n_vectors_ = 0;
+  const uint64_t* offsets_ = nullptr;
+  const uint8_t* codes_ = nullptr;
+};
+
+}  // namespace m3

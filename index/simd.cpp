@@ -1,0 +1,136 @@
+#include "index/simd.h"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+namespace m3::simd {
+
+#if defined(__AVX512F__)
+
+static inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+float dot_f32(const float* a, const float* b, size_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+  }
+  for (; i + 16 <= n; i += 16) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+  if (i < n) {
+    __mmask16 m = __mmask16((1u << (n - i)) - 1);
+    acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc1);
+  }
+  return hsum(_mm512_add_ps(acc0, acc1));
+}
+
+float dot_f16(const float* q, const uint16_t* d, size_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512 d0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i)));
+    __m512 d1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i + 16)));
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), d0, acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 16), d1, acc1);
+  }
+  for (; i + 16 <= n; i += 16) {
+    __m512 d0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i)));
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), d0, acc0);
+  }
+  if (i < n) {
+    __mmask16 m = __mmask16((1u << (n - i)) - 1);
+    __m512 d0 = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, d + i));
+    acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), d0, acc1);
+  }
+  return hsum(_mm512_add_ps(acc0, acc1));
+}
+
+float dot_i8(const float* q, const int8_t* d, size_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512 d0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i))));
+    __m512 d1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i + 16))));
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), d0, acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 16), d1, acc1);
+  }
+  for (; i < n; i += 16) {
+    size_t r = n - i < 16 ? n - i : 16;
+    __mmask16 m = __mmask16(r == 16 ? 0xFFFF : (1u << r) - 1);
+    __m512 d0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, d + i)));
+    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i), d0, acc0);
+  }
+  return hsum(_mm512_add_ps(acc0, acc1));
+}
+
+float dot_sign(const float* q, const uint8_t* bits, size_t n) {
+  // s·q = Σ_{bit set} q - Σ_{bit clear} q: one masked blend of q and -q per 16 dimensions.
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const __m512 zero = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    uint32_t m;
+    std::memcpy(&m, bits + i / 8, 4);
+    __m512 q0 = _mm512_loadu_ps(q + i), q1 = _mm512_loadu_ps(q + i + 16);
+    acc0 = _mm512_add_ps(acc0, _mm512_mask_blend_ps(__mmask16(m), _mm512_sub_ps(zero, q0), q0));
+    acc1 = _mm512_add_ps(acc1, _mm512_mask_blend_ps(__mmask16(m >> 16), _mm512_sub_ps(zero, q1), q1));
+  }
+  float s = hsum(_mm512_add_ps(acc0, acc1));
+  for (; i < n; ++i) s += ((bits[i >> 3] >> (i & 7)) & 1) ? q[i] : -q[i];
+  return s;
+}
+
+void f32_to_f16(const float* in, uint16_t* out, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        _mm512_cvtps_ph(_mm512_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  for (; i < n; ++i) out[i] = _cvtss_sh(in[i], _MM_FROUND_TO_NEAREST_INT);
+}
+
+void f16_to_f32(const uint16_t* in, float* out, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i))));
+  for (; i < n; ++i) out[i] = _cvtsh_ss(in[i]);
+}
+
+#else  // portable fallback (same results up to summation order; only one variant is ever compiled)
+
+float dot_f32(const float* a, const float* b, size_t n) {
+  float s = 0.f;
+  for (size_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+void f16_to_f32(const uint16_t* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = _cvtsh_ss(in[i]);
+}
+void f32_to_f16(const float* in, uint16_t* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = _cvtss_sh(in[i], 0);
+}
+float dot_f16(const float* q, const uint16_t* d, size_t n) {
+  float s = 0.f;
+  for (size_t i = 0; i < n; ++i) s += q[i] * _cvtsh_ss(d[i]);
+  return s;
+}
+float dot_i8(const float* q, const int8_t* d, size_t n) {
+  float s = 0.f;
+  for (size_t i = 0; i < n; ++i) s += q[i] * float(d[i]);
+  return s;
+}
+float dot_sign(const float* q, const uint8_t* bits, size_t n) {
+  float s = 0.f;
+  for (size_t i = 0; i < n; ++i) s += ((bits[i >> 3] >> (i & 7)) & 1) ? q[i] : -q[i];
+  return s;
+}
+
+#endif
+
+float sum_f32(const float* a, size_t n) {
+  float s = 0.f;
+  for (size_t i = 0; i < n; ++i) s += a[i];
+  return s;
+}
+
+}  // namespace m3::simd

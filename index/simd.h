@@ -1,0 +1,20 @@
+// Vector kernels shared by the dense scorer and MaxSim. AVX-512 when the compiler targets it
+// (index/ is built with -march=native), a plain loop the compiler auto-vectorises otherwise.
+// One definition each, so every caller gets bit-identical results for the same inputs.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace m3::simd {
+
+float dot_f32(const float* a, const float* b, size_t n);
+float dot_f16(const float* q, const uint16_t* d, size_t n);            // d: IEEE half
+float dot_i8(const float* q, const int8_t* d, size_t n);               // times the vector's scale by the caller
+// Σ_i q_i·s_i with s_i = +1 where bit i of `bits` is set, else -1 (binary codec).
+float dot_sign(const float* q, const uint8_t* bits, size_t n);
+float sum_f32(const float* a, size_t n);
+
+void f32_to_f16(const float* in, uint16_t* out, size_t n);
+void f16_to_f32(const uint16_t* in, float* out, size_t n);
+
+}  // namespace m3::simd
