@@ -64,6 +64,8 @@ void require_normalized(const float* v, int dim, const std::string& what, float 
     throw Error(what + ": dense vector is not L2-normalised (norm " + std::to_string(norm) + ")");
 }
 
+void DenseIndex::check_factory(int dim, const std::string& factory) { make_index(dim, factory); }
+
 std::unique_ptr<DenseIndex> DenseIndex::build(int dim, const std::string& factory, const float* x, int64_t n,
                                               const int64_t* ids) {
   if (dim <= 0) throw UsageError("dense dim must be positive, got " + std::to_string(dim));
@@ -93,6 +95,7 @@ std::unique_ptr<DenseIndex> DenseIndex::build(int dim, const std::string& factor
     }
   }
   if (n > 0) d->index_->add(n, x);
+  if (auto* h = dynamic_cast<faiss::IndexHNSW*>(d->index_.get())) h->hnsw.efSearch = kDefaultEfSearch;
   d->own_vectors_.assign(x, x + size_t(n) * dim);
   d->own_ids_.assign(ids, ids + n);
   d->vectors_ = d->own_vectors_.data();
@@ -146,6 +149,7 @@ std::unique_ptr<DenseIndex> DenseIndex::load(const std::string& prefix, int expe
   if (d->index_->d != d->dim_ || d->index_->ntotal != d->n_)
     throw Error(fpath + ": FAISS index has dim " + std::to_string(d->index_->d) + " and " + std::to_string(d->index_->ntotal) +
                 " vectors, expected " + std::to_string(d->dim_) + " and " + std::to_string(d->n_));
+  if (auto* h = dynamic_cast<faiss::IndexHNSW*>(d->index_.get())) h->hnsw.efSearch = kDefaultEfSearch;
   d->removed_ = Bitmap(size_t(d->n_));
   d->faiss_bytes_ = MappedFile(fpath).size();
   return d;
@@ -201,7 +205,23 @@ std::vector<ScoredDoc> DenseIndex::search(const float* q, int k, const DenseSear
   std::vector<float> dist(static_cast<size_t>(kk));
   std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(kk));
   try {
-    index_->search(1, q, kk, dist.data(), labels.data(), sp);
+    auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get());
+    if (!hnsw) {
+      index_->search(1, q, kk, dist.data(), labels.data(), sp);
+    } else {
+      // FAISS 1.7.3 sizes HNSW's candidate queue from the index's own efSearch and takes only the
+      // stop rule from SearchParametersHNSW, so the member must hold the per-query value too.
+      // Queries at the current value share the lock; a query asking for another value changes it alone.
+      std::shared_lock<std::shared_mutex> shared(ef_mu_);
+      if (hnsw->hnsw.efSearch == hp.efSearch) {
+        index_->search(1, q, kk, dist.data(), labels.data(), sp);
+      } else {
+        shared.unlock();
+        std::unique_lock<std::shared_mutex> excl(ef_mu_);
+        hnsw->hnsw.efSearch = hp.efSearch;
+        index_->search(1, q, kk, dist.data(), labels.data(), sp);
+      }
+    }
   } catch (const faiss::FaissException& e) {
     throw Error(std::string("dense search failed: ") + e.what());
   }

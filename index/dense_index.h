@@ -12,6 +12,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ class DenseIndex {
   // effective_factory()/fallback_reason() say so. UsageError for a bad factory string.
   static std::unique_ptr<DenseIndex> build(int dim, const std::string& factory, const float* x, int64_t n,
                                            const int64_t* ids);
+
+  // UsageError unless FAISS can build `factory` at this dim (checked when a collection is created).
+  static void check_factory(int dim, const std::string& factory);
 
   // Writes <prefix>.faiss (FAISS I/O) and <prefix>.f32 (ids + raw vectors); returns the files written.
   std::vector<std::string> save(const std::string& prefix) const;
@@ -78,7 +82,8 @@ class DenseIndex {
   const float* vectors_ = nullptr;
   const int64_t* ids_ = nullptr;
   Bitmap removed_;
-  mutable size_t faiss_bytes_ = 0;  // known after save/load, else measured once
+  mutable size_t faiss_bytes_ = 0;
+  mutable std::shared_mutex ef_mu_;  // see search(): FAISS 1.7.3 HNSW reads efSearch from the index  // known after save/load, else measured once
 };
 
 // Throws m3::Error when a vector has a NaN/Inf or its L2 norm is not 1 within `tol`;

@@ -164,6 +164,7 @@ IndexStore::~IndexStore() = default;
 
 std::unique_ptr<IndexStore> IndexStore::create(const std::string& dir, const IndexSettings& settings) {
   settings.validate();
+  if (settings.dense_dim > 0) DenseIndex::check_factory(settings.dense_dim, settings.dense_factory);
   if (path_exists(dir + "/" + kManifest)) throw UsageError(dir + ": an index already exists there");
   if (path_exists(dir) && !list_dir(dir).empty()) throw UsageError(dir + ": directory exists and is not empty");
   make_dir(dir);
