@@ -106,13 +106,12 @@ float Snapshot::bm25_score(const std::vector<int32_t>& ids, int64_t doc) const {
 std::vector<float> Snapshot::multivec_scores(const float* q, int nq, const std::vector<int64_t>& docs) const {
   if (settings_.multivec_dim == 0) throw UsageError("this collection has no multivec store (multivec_dim 0)");
   if (nq <= 0) throw UsageError("multivec query has no vectors");
-  std::vector<float> scratch(size_t(settings_.multivec_dim));
   std::vector<float> out;
   out.reserve(docs.size());
   for (int64_t d : docs) {
     auto loc = locate(d);
     if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(d));
-    out.push_back(loc->part->seg->multivec()->maxsim(q, nq, loc->row, scratch.data()));
+    out.push_back(loc->part->seg->multivec()->maxsim(q, nq, loc->row));
   }
   return out;
 }

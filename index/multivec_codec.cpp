@@ -3,6 +3,8 @@
 #include <faiss/Clustering.h>
 #include <faiss/IndexFlat.h>
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -52,32 +54,38 @@ size_t mv_code_size(MvCodec codec, int dim, int bits) {
 
 // ---- ResidualCodebook ----
 
-ResidualCodebook ResidualCodebook::train(const float* x, size_t n, int dim, int bits, uint64_t seed) {
+ResidualCodebook ResidualCodebook::train(const float* x, size_t n, int dim, int bits, uint64_t seed,
+                                         const ResidualCodebook* centroids_from) {
   check_mv_bits(MvCodec::Residual, bits);
   if (n == 0) throw Error("residual codec: no token vectors to train the codebook on");
   ResidualCodebook cb;
   cb.dim = dim;
   cb.bits = bits;
-  // Sample at most 64k vectors: enough for K <= 4096 centroids and cheap on 2 cores.
+  // K: ColBERTv2's power of two near 16·sqrt(n), capped at 1024 so k-means stays seconds on a CPU;
+  // trained on at most 32·K sampled vectors (FAISS's own k-means sampling rule is 39-256 per centroid).
+  size_t k = 1;
+  while (k * 2 <= std::min<size_t>(size_t(16 * std::sqrt(double(n))), std::min<size_t>(n, 1024))) k *= 2;
   std::mt19937_64 rng(seed);
   std::vector<size_t> pick(n);
   for (size_t i = 0; i < n; ++i) pick[i] = i;
-  size_t ns = std::min<size_t>(n, 65536);
+  size_t ns = std::min<size_t>(n, 32 * k);
   for (size_t i = 0; i < ns; ++i) std::swap(pick[i], pick[i + rng() % (n - i)]);
   std::vector<float> sample(ns * dim);
   for (size_t i = 0; i < ns; ++i) std::memcpy(&sample[i * dim], x + pick[i] * dim, sizeof(float) * dim);
-  size_t k = 1;
-  while (k * 2 <= std::min<size_t>(size_t(16 * std::sqrt(double(n))), ns)) k *= 2;
-  k = std::min<size_t>(k, 1 << 16);
-  cb.centroids.resize(k * dim);
-  faiss::ClusteringParameters cp;
-  cp.niter = 10;
-  cp.seed = int(seed);
-  cp.verbose = false;
-  faiss::Clustering clus(dim, int(k), cp);
   faiss::IndexFlatL2 quant(dim);
-  clus.train(ns, sample.data(), quant);
-  std::memcpy(cb.centroids.data(), clus.centroids.data(), sizeof(float) * k * dim);
+  if (centroids_from && centroids_from->dim == dim) {
+    cb.centroids = centroids_from->centroids;
+    quant.add(faiss::Index::idx_t(cb.num_centroids()), cb.centroids.data());
+  } else {
+    cb.centroids.resize(k * dim);
+    faiss::ClusteringParameters cp;
+    cp.niter = 10;
+    cp.seed = int(seed);
+    cp.verbose = false;
+    faiss::Clustering clus(dim, int(k), cp);
+    clus.train(ns, sample.data(), quant);
+    std::memcpy(cb.centroids.data(), clus.centroids.data(), sizeof(float) * k * dim);
+  }
   // Residual value distribution on the sample -> quantile cut-offs and bucket values.
   std::vector<faiss::Index::idx_t> assign(ns);
   std::vector<float> dist(ns);
@@ -218,7 +226,16 @@ void MvEncoder::decode(const uint8_t* code, float* out) const {
     case MvCodec::Binary: {
       float scale;
       std::memcpy(&scale, code, 4);
-      for (size_t i = 0; i < d; ++i) out[i] = ((code[4 + i / 8] >> (i % 8)) & 1) ? scale : -scale;
+      size_t i = 0;
+#if defined(__AVX512F__)
+      const __m512 pos = _mm512_set1_ps(scale), neg = _mm512_set1_ps(-scale);
+      for (; i + 16 <= d; i += 16) {
+        uint16_t m;
+        std::memcpy(&m, code + 4 + i / 8, 2);
+        _mm512_storeu_ps(out + i, _mm512_mask_blend_ps(__mmask16(m), neg, pos));
+      }
+#endif
+      for (; i < d; ++i) out[i] = ((code[4 + i / 8] >> (i % 8)) & 1) ? scale : -scale;
       break;
     }
     case MvCodec::Residual: {

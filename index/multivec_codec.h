@@ -32,9 +32,11 @@ struct ResidualCodebook {
   std::vector<float> bucket_values;   // 2^bits
   size_t num_centroids() const { return dim ? centroids.size() / dim : 0; }
 
-  // Trains on n vectors (a sample is taken when n is large). K = a power of two near 16·sqrt(n),
-  // capped by n and 2^16 (centroid ids are u16).
-  static ResidualCodebook train(const float* x, size_t n, int dim, int bits, uint64_t seed = 1234);
+  // Trains on n vectors (a sample of at most 32·K). K = a power of two near 16·sqrt(n), capped at
+  // 1024 (k-means on 2 CPU cores) and by n; centroid ids are stored as u16.
+  // `centroids_from`: reuse its centroids (same dim) and fit only the buckets for `bits`.
+  static ResidualCodebook train(const float* x, size_t n, int dim, int bits, uint64_t seed = 1234,
+                                const ResidualCodebook* centroids_from = nullptr);
   std::string serialize() const;
   static ResidualCodebook deserialize(const std::string& bytes, const std::string& what);  // Error if corrupt
 };

@@ -82,55 +82,24 @@ std::vector<float> MultiVectorStore::decode(uint32_t row) const {
   return out;
 }
 
-float MultiVectorStore::maxsim(const float* q, int nq, uint32_t row, float* scratch) const {
+float MultiVectorStore::maxsim(const float* q, int nq, uint32_t row) const {
   const uint32_t n = num_vectors(row);
   if (n == 0 || nq <= 0) return 0.f;
   const size_t d = size_t(dim_), cs = enc_->code_size();
   const uint8_t* c = codes(row);
-  float best_local[64];
-  std::vector<float> best_heap;
-  float* best = best_local;
-  if (nq > 64) {
-    best_heap.resize(size_t(nq));
-    best = best_heap.data();
+  thread_local std::vector<float> decoded, best;
+  const float* dv;
+  if (enc_->codec() == MvCodec::Fp32) {
+    dv = reinterpret_cast<const float*>(c);  // mmapped codes are the vectors
+  } else {
+    decoded.resize(size_t(n) * d);
+    for (uint32_t j = 0; j < n; ++j) enc_->decode(c + j * cs, &decoded[j * d]);
+    dv = decoded.data();
   }
-  std::fill(best, best + nq, -INFINITY);
-  // Doc vector outer, query vector inner: each code is read (and decoded) once and stays in L1.
-  for (uint32_t j = 0; j < n; ++j) {
-    const uint8_t* code = c + j * cs;
-    switch (enc_->codec()) {
-      case MvCodec::Fp32: {
-        const float* dv = reinterpret_cast<const float*>(code);
-        for (int i = 0; i < nq; ++i) best[i] = std::max(best[i], simd::dot_f32(q + i * d, dv, d));
-        break;
-      }
-      case MvCodec::Fp16: {
-        const uint16_t* dv = reinterpret_cast<const uint16_t*>(code);
-        for (int i = 0; i < nq; ++i) best[i] = std::max(best[i], simd::dot_f16(q + i * d, dv, d));
-        break;
-      }
-      case MvCodec::Int8: {
-        float scale;
-        std::memcpy(&scale, code, 4);
-        const int8_t* dv = reinterpret_cast<const int8_t*>(code + 4);
-        for (int i = 0; i < nq; ++i) best[i] = std::max(best[i], scale * simd::dot_i8(q + i * d, dv, d));
-        break;
-      }
-      case MvCodec::Binary: {
-        float scale;
-        std::memcpy(&scale, code, 4);
-        for (int i = 0; i < nq; ++i) best[i] = std::max(best[i], scale * simd::dot_sign(q + i * d, code + 4, d));
-        break;
-      }
-      case MvCodec::Residual: {
-        enc_->decode(code, scratch);
-        for (int i = 0; i < nq; ++i) best[i] = std::max(best[i], simd::dot_f32(q + i * d, scratch, d));
-        break;
-      }
-    }
-  }
+  best.assign(size_t(nq), -INFINITY);
+  simd::max_dots(q, nq, dv, int(n), d, best.data());
   float s = 0.f;
-  for (int i = 0; i < nq; ++i) s += best[i];
+  for (int i = 0; i < nq; ++i) s += best[size_t(i)];
   return s / float(nq);
 }
 

@@ -47,8 +47,9 @@ class MultiVectorStore {
   // The decoded vectors of a row (n x dim).
   std::vector<float> decode(uint32_t row) const;
 
-  // s_mul for one row; q is nq x dim. `scratch` must hold dim floats (decoded token vector).
-  float maxsim(const float* q, int nq, uint32_t row, float* scratch) const;
+  // s_mul for one row; q is nq x dim. Decodes the row into a per-thread buffer, then runs the
+  // blocked kernel simd::max_dots: exact for the decoded vectors up to float summation order.
+  float maxsim(const float* q, int nq, uint32_t row) const;
   // Binary codec only: the Hamming pre-score, i.e. MaxSim between the sign bits of q and of the
   // document (1 - 2·hamming/dim per pair), a cheap filter before the exact score.
   float hamming_prescore(const uint64_t* q_bits, int nq, uint32_t row) const;

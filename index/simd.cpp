@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace m3::simd {
@@ -125,6 +126,45 @@ float dot_sign(const float* q, const uint8_t* bits, size_t n) {
   return s;
 }
 
+#endif
+
+#if defined(__AVX512F__)
+void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float* best) {
+  if (dim % 16 != 0) {
+    for (int i = 0; i < nq; ++i)
+      for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim));
+    return;
+  }
+  int i = 0;
+  for (; i + 4 <= nq; i += 4) {
+    const float* q0 = q + i * dim;
+    int j = 0;
+    for (; j + 4 <= nd; j += 4) {
+      const float* d0 = d + j * dim;
+      __m512 acc[4][4];
+      for (auto& r : acc)
+        for (auto& a : r) a = _mm512_setzero_ps();
+      for (size_t t = 0; t < dim; t += 16) {
+        __m512 dv[4], qv[4];
+        for (int b = 0; b < 4; ++b) dv[b] = _mm512_loadu_ps(d0 + b * dim + t);
+        for (int a = 0; a < 4; ++a) qv[a] = _mm512_loadu_ps(q0 + a * dim + t);
+        for (int a = 0; a < 4; ++a)
+          for (int b = 0; b < 4; ++b) acc[a][b] = _mm512_fmadd_ps(qv[a], dv[b], acc[a][b]);
+      }
+      for (int a = 0; a < 4; ++a)
+        for (int b = 0; b < 4; ++b) best[i + a] = std::max(best[i + a], _mm512_reduce_add_ps(acc[a][b]));
+    }
+    for (; j < nd; ++j)
+      for (int a = 0; a < 4; ++a) best[i + a] = std::max(best[i + a], dot_f32(q0 + a * dim, d + j * dim, dim));
+  }
+  for (; i < nq; ++i)
+    for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim));
+}
+#else
+void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float* best) {
+  for (int i = 0; i < nq; ++i)
+    for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim));
+}
 #endif
 
 float sum_f32(const float* a, size_t n) {

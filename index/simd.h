@@ -13,6 +13,10 @@ float dot_i8(const float* q, const int8_t* d, size_t n);               // times 
 // Σ_i q_i·s_i with s_i = +1 where bit i of `bits` is set, else -1 (binary codec).
 float dot_sign(const float* q, const uint8_t* bits, size_t n);
 float sum_f32(const float* a, size_t n);
+// best[i] = max(best[i], max_j q_i·d_j) for q (nq x dim) and d (nd x dim), row-major: the MaxSim
+// inner loop. Register-blocked 4 queries x 4 doc vectors so each load feeds 4 FMAs and horizontal
+// sums happen once per 16 dot products.
+void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float* best);
 
 void f32_to_f16(const float* in, uint16_t* out, size_t n);
 void f16_to_f32(const uint16_t* in, float* out, size_t n);

@@ -191,6 +191,7 @@ std::unique_ptr<SparseIndex> SparseIndex::open(const std::string& path) {
   uint64_t post_bytes = r.get<uint64_t>("postings bytes");
   uint64_t fwd_bytes = r.get<uint64_t>("forward bytes");
   if (!(s->scale_ > 0) || !std::isfinite(s->scale_)) throw Error(path + ": bad impact scale");
+  s->postings_bytes_ = post_bytes + s->n_terms_ * (sizeof(uint32_t) + sizeof(TermInfo)) + s->n_blocks_ * (4 + 1 + 8);
   auto arr = [&](auto*& out, size_t n, const char* field) {
     r.align(kAlign);
     out = r.template array<std::remove_const_t<std::remove_pointer_t<std::remove_reference_t<decltype(out)>>>>(n, field);

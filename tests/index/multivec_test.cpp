@@ -84,9 +84,9 @@ TEST_P(CodecTest, RoundTripAndExactMaxSim) {
   for (uint32_t d = 0; d < 30; ++d) {
     ASSERT_EQ(store->num_vectors(d), counts[d]);
     double ref = naive_maxsim(q.data(), 12, store->decode(d), dim);
-    EXPECT_NEAR(store->maxsim(q.data(), 12, d, scratch.data()), ref, 2e-5) << name << " doc " << d;
+    EXPECT_NEAR(store->maxsim(q.data(), 12, d), ref, 2e-5) << name << " doc " << d;
   }
-  EXPECT_EQ(store->maxsim(q.data(), 12, 5, scratch.data()), 0.f);
+  EXPECT_EQ(store->maxsim(q.data(), 12, 5), 0.f);
   EXPECT_THROW(MultiVectorStore::open(dir.sub("mv.bin"), dim * 2, &cb), Error);
 }
 
@@ -111,7 +111,7 @@ TEST(MultiVector, HammingPrescoreTracksExactScore) {
   uint32_t best_exact = 0, best_pre = 0;
   float be = -1e9f, bp = -1e9f;
   for (uint32_t d = 0; d < 100; ++d) {
-    float e = store->maxsim(q.data(), 8, d, scratch.data()), p = store->hamming_prescore(qb.data(), 8, d);
+    float e = store->maxsim(q.data(), 8, d), p = store->hamming_prescore(qb.data(), 8, d);
     if (e > be) be = e, best_exact = d;
     if (p > bp) bp = p, best_pre = d;
   }
