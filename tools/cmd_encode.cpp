@@ -14,13 +14,13 @@ namespace m3::tools {
 namespace {
 
 void write_embedding(const Embedding& e, std::ostream& out) {
-  nlohmann::json j;
+  nlohmann::ordered_json j;  // field order as documented: input_ids, dense, sparse, colbert
   j["input_ids"] = e.input_ids;
   j["dense"] = e.dense;
-  nlohmann::json sparse = nlohmann::json::object();
+  nlohmann::ordered_json sparse = nlohmann::ordered_json::object();
   for (size_t i = 0; i < e.sparse.ids.size(); ++i) sparse[std::to_string(e.sparse.ids[i])] = e.sparse.weights[i];
   j["sparse"] = std::move(sparse);
-  nlohmann::json colbert = nlohmann::json::array();
+  nlohmann::ordered_json colbert = nlohmann::ordered_json::array();
   for (int r = 0; r < e.colbert_rows; ++r)
     colbert.push_back(std::vector<float>(e.colbert_row(r), e.colbert_row(r) + e.colbert_dim));
   j["colbert"] = std::move(colbert);

@@ -28,5 +28,6 @@ struct CommandRegistrar {
 
 #define M3_COMMAND_CAT2(a, b) a##b
 #define M3_COMMAND_CAT(a, b) M3_COMMAND_CAT2(a, b)
-#define M3_COMMAND(name, description, setup) \
-  static ::m3::tools::CommandRegistrar M3_COMMAND_CAT(m3_command_, __LINE__)(name, description, setup)
+// Variadic so that a setup lambda containing commas (braced initialisers) needs no extra parentheses.
+#define M3_COMMAND(name, description, ...) \
+  static ::m3::tools::CommandRegistrar M3_COMMAND_CAT(m3_command_, __LINE__)(name, description, __VA_ARGS__)

@@ -1,0 +1,211 @@
+#include "engine/collection.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+
+#include "common/error.h"
+
+namespace m3 {
+
+namespace {
+constexpr int kCollectionVersion = 1;
+
+std::string absolute(const std::string& p) {
+  char* r = ::realpath(p.c_str(), nullptr);
+  if (!r) return p;
+  std::string s(r);
+  std::free(r);
+  return s;
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Token ids BM25 sees: the passage's pieces without <s>/</s> (and MCLS <s>).
+std::vector<int32_t> bm25_tokens(const std::vector<int32_t>& ids) {
+  std::vector<int32_t> out;
+  out.reserve(ids.size());
+  for (int32_t id : ids)
+    if (id > 2) out.push_back(id);
+  return out;
+}
+}  // namespace
+
+std::unique_ptr<Collection> Collection::create(const std::string& dir, const CollectionOptions& options,
+                                               std::shared_ptr<const Encoder> encoder) {
+  if (options.passage_max_length < 2) throw UsageError("passage max length must be at least 2");
+  if (!encoder) {
+    const std::string model = options.model_dir.empty() ? default_model_dir() : options.model_dir;
+    encoder = Encoder::load(model);
+  }
+  IndexSettings s;
+  s.dense_dim = encoder->dense_dim();
+  s.multivec_dim = encoder->multivec_dim();
+  s.dense_factory = options.dense;
+  s.mv_codec = options.mv_codec;
+  s.mv_bits = options.mv_bits;
+  s.extra = {{"version", kCollectionVersion},
+             {"model", {{"dir", absolute(encoder->model_dir())}, {"fingerprint", encoder->fingerprint()}}},
+             {"passage_max_length", options.passage_max_length}};
+  s.validate();
+  auto c = std::unique_ptr<Collection>(new Collection());
+  c->dir_ = dir;
+  c->encoder_ = std::move(encoder);
+  c->passage_max_length_ = options.passage_max_length;
+  c->store_ = IndexStore::create(dir, s);
+  return c;
+}
+
+std::pair<std::string, std::string> Collection::recorded_model(const std::string& dir) {
+  auto store = IndexStore::open(dir);
+  const auto& extra = store->settings().extra;
+  if (!extra.contains("model") || !extra["model"].contains("fingerprint"))
+    throw Error(dir + ": MANIFEST lacks the model it was built with (not an m3 collection?)");
+  return {extra["model"].value("dir", ""), extra["model"]["fingerprint"].get<std::string>()};
+}
+
+std::unique_ptr<Collection> Collection::open(const std::string& dir, std::shared_ptr<const Encoder> encoder,
+                                             const std::string& model_dir) {
+  auto c = std::unique_ptr<Collection>(new Collection());
+  c->dir_ = dir;
+  c->store_ = IndexStore::open(dir);
+  const auto& extra = c->store_->settings().extra;
+  if (!extra.contains("model") || !extra["model"].contains("fingerprint"))
+    throw Error(dir + ": MANIFEST lacks the model it was built with (not an m3 collection?)");
+  if (extra.value("version", 0) > kCollectionVersion)
+    throw Error(dir + ": collection version " + std::to_string(extra.value("version", 0)) + " is newer than this m3");
+  const std::string recorded_dir = extra["model"].value("dir", "");
+  const std::string recorded_fp = extra["model"]["fingerprint"].get<std::string>();
+  if (!encoder) {
+    std::string m = model_dir.empty() ? recorded_dir : model_dir;
+    struct stat st;
+    if (m.empty() || ::stat(m.c_str(), &st) != 0)
+      throw Error(dir + ": the model it was built with (" + recorded_dir + ") is not there; pass --model DIR");
+    encoder = Encoder::load(m);
+  }
+  if (encoder->fingerprint() != recorded_fp)
+    throw Error(dir + ": built with model " + recorded_dir + " (fingerprint " + recorded_fp + "), but model " +
+                encoder->model_dir() + " (fingerprint " + encoder->fingerprint() + ") is loaded");
+  c->encoder_ = std::move(encoder);
+  c->passage_max_length_ = extra.value("passage_max_length", 8192);
+  return c;
+}
+
+DocInput Collection::to_input(const Document& doc, const Embedding& e) const {
+  DocInput in;
+  in.docid = doc.docid;
+  in.title = doc.title;
+  in.text = doc.text;
+  in.metadata_json = doc.metadata_json.empty() ? "{}" : doc.metadata_json;
+  in.dense = e.dense;
+  in.sparse = e.sparse;
+  in.token_ids = bm25_tokens(e.input_ids);
+  in.multivec = e.colbert;
+  in.n_vectors = e.colbert_rows;
+  return in;
+}
+
+void Collection::add(const std::vector<Document>& docs) {
+  std::vector<std::string> passages;
+  passages.reserve(docs.size());
+  for (const auto& d : docs) {
+    validate_docid(d.docid);
+    passages.push_back(d.passage());
+  }
+  auto embs = encoder_->encode(passages, passage_max_length_);
+  std::lock_guard<std::mutex> lock(write_mu_);
+  for (size_t i = 0; i < docs.size(); ++i) store_->upsert(to_input(docs[i], embs[i]));
+}
+
+void Collection::add_encoded(const Document& doc, const Embedding& e) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  store_->upsert(to_input(doc, e));
+}
+
+void Collection::remove(const std::string& docid) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  store_->remove(docid);
+}
+
+uint64_t Collection::commit() { return commit_with(nlohmann::json::object()); }
+
+uint64_t Collection::commit_with(const nlohmann::json& patch) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (!patch.empty()) {
+    auto extra = store_->settings().extra;
+    extra.merge_patch(patch);
+    store_->set_extra(extra);
+  }
+  return store_->commit();
+}
+
+uint64_t Collection::optimize() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  store_->commit();
+  return store_->merge();
+}
+
+size_t Collection::pending() const {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return store_->pending();
+}
+
+nlohmann::json Collection::extra() const { return store_->snapshot()->settings().extra; }
+
+SearchResult Collection::search_embedding(const Embedding& query, const SearchParams& params) const {
+  params.validate();
+  auto snap = store_->snapshot();
+  return search_snapshot(*snap, query, params);
+}
+
+SearchResult Collection::search(const std::string& query, const SearchParams& params) const {
+  return search_batch({query}, params)[0];
+}
+
+std::vector<SearchResult> Collection::search_batch(const std::vector<std::string>& queries, const SearchParams& params) const {
+  params.validate();
+  auto t0 = std::chrono::steady_clock::now();
+  auto embs = encoder_->encode(queries, params.query_max_length);
+  const double encode_ms = ms_since(t0) / std::max<size_t>(1, queries.size());
+  auto snap = store_->snapshot();  // one commit for the whole batch
+  std::vector<SearchResult> out;
+  out.reserve(queries.size());
+  for (const auto& e : embs) {
+    out.push_back(search_snapshot(*snap, e, params));
+    out.back().encode_ms = encode_ms;
+  }
+  return out;
+}
+
+std::optional<DocRecord> Collection::find_document(const std::string& docid) const {
+  auto snap = store_->snapshot();
+  auto doc = snap->find(docid);
+  if (!doc) return std::nullopt;
+  return snap->doc(*doc);
+}
+
+CollectionInfo Collection::info() const {
+  auto snap = store_->snapshot();
+  const auto& s = snap->settings();
+  CollectionInfo i;
+  i.dir = dir_;
+  i.model_dir = s.extra["model"].value("dir", "");
+  i.fingerprint = s.extra["model"].value("fingerprint", "");
+  i.dense = s.dense_factory;
+  i.mv_codec = s.mv_codec;
+  i.mv_bits = s.mv_bits;
+  i.dense_dim = s.dense_dim;
+  i.multivec_dim = s.multivec_dim;
+  i.passage_max_length = passage_max_length_;
+  i.generation = snap->generation();
+  i.documents = snap->live_documents();
+  i.segments = snap->num_segments();
+  i.sizes = snap->sizes();
+  return i;
+}
+
+}  // namespace m3

@@ -1,0 +1,32 @@
+// Bulk indexing: read -> tokenize -> encode in length-sorted batches -> index, with reading and
+// tokenising on a second thread so they overlap the encoder. Commits every `commit_every` documents,
+// recording in the same atomic MANIFEST how far into the corpus it got, so an interrupted run
+// (Ctrl-C, SIGKILL, power loss) continues from its last commit when started again on the same corpus.
+#pragma once
+#include <cstddef>
+#include <string>
+
+#include "engine/collection.h"
+
+namespace m3 {
+
+struct IngestOptions {
+  size_t commit_every = 10000;  // documents per commit (a resume repeats at most this many)
+  size_t chunk = 512;           // documents tokenised/encoded together (sorted by length inside)
+  bool skip_bad = false;        // skip malformed lines (counted) instead of stopping at the first
+  bool progress = true;         // progress on stderr
+};
+
+struct IngestStats {
+  size_t documents = 0;      // indexed in this run
+  size_t resumed_from = 0;   // corpus lines skipped because an earlier run committed them
+  size_t skipped = 0;        // malformed lines skipped (skip_bad)
+  double seconds = 0;        // wall time
+  double encode_seconds = 0; // time inside the encoder's forward passes
+  double docs_per_second() const { return seconds > 0 ? documents / seconds : 0; }
+  double outside_encoder_share() const { return seconds > 0 ? 1.0 - encode_seconds / seconds : 0; }
+};
+
+IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path, const IngestOptions& options);
+
+}  // namespace m3

@@ -1,0 +1,96 @@
+#include "engine/search_params.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "common/error.h"
+
+namespace m3 {
+
+namespace {
+struct ModeName { SearchMode mode; const char* name; };
+constexpr ModeName kModes[] = {{SearchMode::Dense, "dense"},          {SearchMode::Sparse, "sparse"},
+                               {SearchMode::Multivec, "multivec"},    {SearchMode::DenseSparse, "dense+sparse"},
+                               {SearchMode::All, "all"},              {SearchMode::Bm25, "bm25"}};
+}  // namespace
+
+const std::vector<std::string>& search_mode_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& m : kModes) v.push_back(m.name);
+    return v;
+  }();
+  return names;
+}
+
+SearchMode parse_search_mode(const std::string& name) {
+  for (const auto& m : kModes) if (name == m.name) return m.mode;
+  std::string all;
+  for (const auto& m : kModes) all += std::string(all.empty() ? "" : ", ") + m.name;
+  throw UsageError("unknown mode '" + name + "' (expected one of: " + all + ")");
+}
+
+const char* to_string(SearchMode mode) {
+  for (const auto& m : kModes) if (mode == m.mode) return m.name;
+  return "?";
+}
+
+Fusion parse_fusion(const std::string& name) {
+  if (name == "weighted") return Fusion::Weighted;
+  if (name == "rrf") return Fusion::Rrf;
+  throw UsageError("unknown fusion '" + name + "' (expected weighted or rrf)");
+}
+
+int SearchParams::effective_depth() const {
+  if (depth > 0) return depth;
+  switch (mode) {
+    case SearchMode::Multivec: return 200;
+    case SearchMode::DenseSparse: return 1000;
+    case SearchMode::All: return 200;
+    default: return k;
+  }
+}
+
+std::array<float, 3> SearchParams::effective_weights() const {
+  if (weights) return *weights;
+  switch (mode) {
+    case SearchMode::Dense: return {1.f, 0.f, 0.f};
+    case SearchMode::Sparse: return {0.f, 1.f, 0.f};
+    case SearchMode::Multivec: return {0.f, 0.f, 1.f};
+    case SearchMode::DenseSparse: return {1.f, 0.3f, 0.f};
+    default: return {1.f, 0.3f, 1.f};
+  }
+}
+
+void SearchParams::validate() const {
+  if (k < 1 || k > 10000) throw UsageError("k must be in [1, 10000], got " + std::to_string(k));
+  if (depth < 0 || depth > 100000) throw UsageError("depth must be in [0, 100000], got " + std::to_string(depth));
+  if (rrf_k < 1) throw UsageError("rrf_k must be positive");
+  if (query_max_length < 2) throw UsageError("query max length must be at least 2");
+  if (weights)
+    for (float w : *weights)
+      if (!std::isfinite(w)) throw UsageError("weights must be finite numbers");
+}
+
+std::array<float, 3> parse_weights(const std::string& text) {
+  std::array<float, 3> w{0.f, 0.f, 0.f};
+  std::stringstream ss(text);
+  std::string item;
+  int n = 0;
+  while (std::getline(ss, item, ',')) {
+    if (n >= 3) throw UsageError("weights '" + text + "': at most three numbers (dense,sparse,multivec)");
+    try {
+      size_t used = 0;
+      w[static_cast<size_t>(n)] = std::stof(item, &used);
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw UsageError("weights '" + text + "': '" + item + "' is not a number");
+    }
+    if (!std::isfinite(w[static_cast<size_t>(n)])) throw UsageError("weights '" + text + "': not finite");
+    ++n;
+  }
+  if (n < 2) throw UsageError("weights '" + text + "': expected 2 or 3 comma-separated numbers");
+  return w;
+}
+
+}  // namespace m3

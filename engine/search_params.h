@@ -1,0 +1,48 @@
+// Search modes (names fixed: ARCHITECTURE "Search modes") and the parameters of one search, with the
+// paper's defaults in one place (M3-SPEC §3, Decisions 1).
+//   mode          candidates                          score
+//   dense         FAISS top-k                         s_dense
+//   sparse        inverted index top-k                s_lex
+//   multivec      dense top-depth (200)               s_mul
+//   dense+sparse  dense ∪ sparse top-depth (1000)     w1 s_dense + w2 s_lex          (1, 0.3)
+//   all           dense ∪ sparse top-depth (200)      w1 s_dense + w2 s_lex + w3 s_mul (1, 0.3, 1)
+//   bm25          BM25 over the M3 tokenizer's tokens BM25
+#pragma once
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "index/types.h"
+
+namespace m3 {
+
+enum class SearchMode { Dense, Sparse, Multivec, DenseSparse, All, Bm25 };
+
+SearchMode parse_search_mode(const std::string& name);  // UsageError listing the valid names
+const char* to_string(SearchMode mode);
+const std::vector<std::string>& search_mode_names();
+
+enum class Fusion { Weighted, Rrf };
+Fusion parse_fusion(const std::string& name);  // "weighted" | "rrf"
+
+struct SearchParams {
+  SearchMode mode = SearchMode::All;
+  int k = 10;
+  int depth = 0;                                 // candidates per head; 0 = the mode's default
+  std::optional<std::array<float, 3>> weights;   // (dense, sparse, multivec); unset = the mode's default
+  Fusion fusion = Fusion::Weighted;
+  int rrf_k = 60;                                // reciprocal-rank fusion constant
+  DenseSearchParams dense;                       // efSearch / nprobe
+  SparseAlgo sparse_algo = SparseAlgo::MaxScore;
+  int query_max_length = 512;                    // M3-SPEC §3: queries 512 tokens
+
+  int effective_depth() const;
+  std::array<float, 3> effective_weights() const;
+  void validate() const;  // UsageError naming the parameter and its bounds
+};
+
+// Parses "1,0.3,1" (2 or 3 numbers; a missing third is 0).
+std::array<float, 3> parse_weights(const std::string& text);
+
+}  // namespace m3

@@ -1,0 +1,157 @@
+// The search modes over one committed snapshot (ARCHITECTURE "Search modes"):
+// candidates from the heads the mode draws on, every head the score needs computed exactly from the
+// stored representation (never assumed zero), then weighted-sum or reciprocal-rank fusion and top-k.
+#include <algorithm>
+#include <chrono>
+#include <unordered_set>
+
+#include "common/error.h"
+#include "engine/collection.h"
+
+namespace m3 {
+
+namespace {
+
+std::vector<int32_t> query_tokens(const Embedding& q) {
+  std::vector<int32_t> out;
+  for (int32_t id : q.input_ids)
+    if (id > 2) out.push_back(id);
+  return out;
+}
+
+void add_unique(std::vector<int64_t>& docs, std::unordered_set<int64_t>& seen, const std::vector<ScoredDoc>& hits) {
+  for (const auto& h : hits)
+    if (seen.insert(h.doc).second) docs.push_back(h.doc);
+}
+
+struct Candidate {
+  int64_t doc;
+  float score;
+  HitScores scores;
+};
+
+// Ranks of `values` (0 = best; ties share the order of doc ids) for reciprocal-rank fusion.
+std::vector<int> ranks_of(const std::vector<Candidate>& c, const std::vector<float>& values) {
+  std::vector<size_t> order(values.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return values[a] > values[b] || (values[a] == values[b] && c[a].doc < c[b].doc);
+  });
+  std::vector<int> rank(values.size());
+  for (size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<int>(r);
+  return rank;
+}
+
+}  // namespace
+
+SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const SearchParams& p) {
+  auto t0 = std::chrono::steady_clock::now();
+  const int k = p.k;
+  const int depth = std::max(p.effective_depth(), k);
+  const auto w = p.effective_weights();
+  const bool has_dense = snap.settings().dense_dim > 0, has_mv = snap.settings().multivec_dim > 0;
+  if (!q.dense.empty() && has_dense && static_cast<int>(q.dense.size()) != snap.settings().dense_dim)
+    throw Error("query dense vector has " + std::to_string(q.dense.size()) + " dimensions, the collection " +
+                std::to_string(snap.settings().dense_dim));
+
+  std::vector<int64_t> docs;
+  std::unordered_set<int64_t> seen;
+  bool need_dense = false, need_sparse = false, need_mv = false;
+  switch (p.mode) {
+    case SearchMode::Dense:
+      add_unique(docs, seen, snap.dense_search(q.dense.data(), k, p.dense));
+      need_dense = true;
+      break;
+    case SearchMode::Sparse:
+      add_unique(docs, seen, snap.sparse_search(q.sparse, k, p.sparse_algo));
+      need_sparse = true;
+      break;
+    case SearchMode::Bm25: {
+      SearchResult r;
+      auto toks = query_tokens(q);
+      for (const auto& h : snap.bm25_search(toks, k, p.sparse_algo)) {
+        Hit hit;
+        hit.doc = h.doc;
+        hit.score = h.score;
+        hit.scores.bm25 = h.score;
+        r.hits.push_back(std::move(hit));
+      }
+      for (auto& h : r.hits)
+        if (auto d = snap.doc(h.doc)) { h.docid = d->docid; h.title = d->title; h.text = d->text; }
+      r.search_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      return r;
+    }
+    case SearchMode::Multivec:
+      add_unique(docs, seen, snap.dense_search(q.dense.data(), depth, p.dense));
+      need_dense = need_mv = true;
+      break;
+    case SearchMode::DenseSparse:
+      add_unique(docs, seen, snap.dense_search(q.dense.data(), depth, p.dense));
+      add_unique(docs, seen, snap.sparse_search(q.sparse, depth, p.sparse_algo));
+      need_dense = need_sparse = true;
+      break;
+    case SearchMode::All:
+      add_unique(docs, seen, snap.dense_search(q.dense.data(), depth, p.dense));
+      add_unique(docs, seen, snap.sparse_search(q.sparse, depth, p.sparse_algo));
+      need_dense = need_sparse = true;
+      need_mv = true;
+      break;
+  }
+  need_dense = need_dense && has_dense;
+  need_mv = need_mv && has_mv;
+
+  std::vector<Candidate> cand;
+  cand.reserve(docs.size());
+  for (int64_t d : docs) cand.push_back({d, 0.f, {}});
+  if (need_dense)
+    for (auto& c : cand) c.scores.dense = snap.dense_score(q.dense.data(), c.doc);
+  if (need_sparse)
+    for (auto& c : cand) c.scores.sparse = snap.sparse_score(q.sparse, c.doc);
+  if (need_mv && !cand.empty()) {
+    auto s = snap.multivec_scores(q.colbert.data(), q.colbert_rows, docs);
+    for (size_t i = 0; i < cand.size(); ++i) cand[i].scores.multivec = s[i];
+  }
+
+  // Single-head modes rank by that head; fused modes by the weighted sum or RRF.
+  auto head_value = [](const HitScores& s, int h) {
+    const auto& v = h == 0 ? s.dense : h == 1 ? s.sparse : s.multivec;
+    return v.value_or(0.f);
+  };
+  std::array<float, 3> weights = w;
+  if (p.mode == SearchMode::Dense) weights = {1, 0, 0};
+  if (p.mode == SearchMode::Sparse) weights = {0, 1, 0};
+  if (p.mode == SearchMode::Multivec && !p.weights) weights = {0, 0, 1};
+  if (p.fusion == Fusion::Rrf && (p.mode == SearchMode::DenseSparse || p.mode == SearchMode::All || p.mode == SearchMode::Multivec)) {
+    for (auto& c : cand) c.score = 0;
+    for (int h = 0; h < 3; ++h) {
+      if (weights[static_cast<size_t>(h)] == 0) continue;
+      if ((h == 0 && !need_dense) || (h == 1 && !need_sparse) || (h == 2 && !need_mv)) continue;
+      std::vector<float> values;
+      for (const auto& c : cand) values.push_back(head_value(c.scores, h));
+      auto rank = ranks_of(cand, values);
+      for (size_t i = 0; i < cand.size(); ++i)
+        cand[i].score += weights[static_cast<size_t>(h)] / static_cast<float>(p.rrf_k + rank[i] + 1);
+    }
+  } else {
+    for (auto& c : cand) c.score = weights[0] * head_value(c.scores, 0) + weights[1] * head_value(c.scores, 1) +
+                                   weights[2] * head_value(c.scores, 2);
+  }
+  const size_t top = std::min<size_t>(static_cast<size_t>(k), cand.size());
+  std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(top), cand.end(),
+                    [](const Candidate& a, const Candidate& b) { return a.score > b.score || (a.score == b.score && a.doc < b.doc); });
+  cand.resize(top);
+
+  SearchResult r;
+  for (auto& c : cand) {
+    Hit h;
+    h.doc = c.doc;
+    h.score = c.score;
+    h.scores = c.scores;
+    if (auto d = snap.doc(c.doc)) { h.docid = d->docid; h.title = d->title; h.text = d->text; }
+    r.hits.push_back(std::move(h));
+  }
+  r.search_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace m3

@@ -1,0 +1,91 @@
+// m3 add / m3 delete / m3 info: single-document changes and a collection's counts, sizes and settings.
+#include <cstdio>
+#include <iostream>
+
+#include "common/error.h"
+#include "engine/corpus_reader.h"
+#include "engine/ingest.h"
+#include "tools/command.h"
+
+namespace m3::tools {
+namespace {
+
+M3_COMMAND("add", "Add or replace documents (same docid replaces) and commit", [](CLI::App& sub) {
+  struct Flags { std::string collection, model, corpus, docid, title, text, metadata = "{}"; };
+  auto f = std::make_shared<Flags>();
+  sub.add_option("--collection", f->collection, "collection directory")->required();
+  sub.add_option("--model", f->model, "model directory (default: the one the collection was built with)");
+  sub.add_option("--corpus", f->corpus, "JSONL/TSV file of documents to add");
+  sub.add_option("--docid", f->docid, "docid of a single document");
+  sub.add_option("--title", f->title, "title of the single document");
+  sub.add_option("--text", f->text, "text of the single document");
+  sub.add_option("--metadata", f->metadata, "metadata JSON object of the single document");
+  sub.callback([f] {
+    if (f->corpus.empty() == f->docid.empty()) throw UsageError("give either --corpus FILE or --docid ID --text TEXT");
+    auto c = Collection::open(f->collection, nullptr, f->model);
+    if (!f->corpus.empty()) {
+      IngestOptions o;
+      o.progress = false;
+      auto s = ingest_corpus(*c, f->corpus, o);
+      std::printf("added %zu documents; collection has %zu\n", s.documents, c->info().documents);
+      return;
+    }
+    auto meta = nlohmann::json::parse(f->metadata, nullptr, false);
+    if (meta.is_discarded() || !meta.is_object()) throw UsageError("--metadata must be a JSON object");
+    Document d{f->docid, f->title, f->text, meta.dump()};
+    const bool replaced = c->find_document(d.docid).has_value();
+    c->add({d});
+    c->commit();
+    std::printf("%s %s; collection has %zu documents\n", replaced ? "replaced" : "added", d.docid.c_str(), c->info().documents);
+  });
+});
+
+M3_COMMAND("delete", "Delete documents by docid and commit", [](CLI::App& sub) {
+  struct Flags { std::string collection, model; std::vector<std::string> docids; };
+  auto f = std::make_shared<Flags>();
+  sub.add_option("--collection", f->collection, "collection directory")->required();
+  sub.add_option("--model", f->model, "model directory (default: the one the collection was built with)");
+  sub.add_option("docid", f->docids, "docids to delete")->required();
+  sub.callback([f] {
+    auto c = Collection::open(f->collection, nullptr, f->model);
+    size_t missing = 0;
+    for (const auto& id : f->docids) {
+      if (!c->find_document(id)) { std::fprintf(stderr, "m3 delete: no document '%s'\n", id.c_str()); ++missing; continue; }
+      c->remove(id);
+    }
+    c->commit();
+    std::printf("deleted %zu; collection has %zu documents\n", f->docids.size() - missing, c->info().documents);
+    if (missing) throw Error(std::to_string(missing) + " docid(s) not found");
+  });
+});
+
+M3_COMMAND("info", "Show a collection's counts, sizes and settings", [](CLI::App& sub) {
+  struct Flags { std::string collection, model; bool json = false; };
+  auto f = std::make_shared<Flags>();
+  sub.add_option("--collection", f->collection, "collection directory")->required();
+  sub.add_option("--model", f->model, "model directory (default: the one the collection was built with)");
+  sub.add_flag("--json", f->json, "print JSON");
+  sub.callback([f] {
+    auto c = Collection::open(f->collection, nullptr, f->model);
+    auto i = c->info();
+    nlohmann::ordered_json j = {
+        {"collection", i.dir}, {"documents", i.documents}, {"segments", i.segments}, {"generation", i.generation},
+        {"model", i.model_dir}, {"fingerprint", i.fingerprint}, {"dense", i.dense}, {"dense_dim", i.dense_dim},
+        {"mv_codec", i.mv_codec}, {"mv_bits", i.mv_bits}, {"multivec_dim", i.multivec_dim},
+        {"passage_max_length", i.passage_max_length},
+        {"bytes", {{"dense_faiss", i.sizes.dense_faiss}, {"dense_raw", i.sizes.dense_raw}, {"sparse", i.sizes.sparse},
+                   {"bm25", i.sizes.bm25}, {"multivec", i.sizes.multivec}, {"doc_ids", i.sizes.doc_ids},
+                   {"doc_store", i.sizes.doc_store}, {"total", i.sizes.total()}}}};
+    if (f->json) { std::cout << j.dump(2) << "\n"; return; }
+    for (auto& [k, v] : j.items()) {
+      if (k == "bytes") {
+        for (auto& [bk, bv] : v.items()) std::printf("  bytes.%-12s %llu\n", bk.c_str(), static_cast<unsigned long long>(bv.get<uint64_t>()));
+      } else {
+        std::printf("%-20s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+      }
+    }
+  });
+});
+
+}  // namespace
+}  // namespace m3::tools
