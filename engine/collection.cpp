@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "common/error.h"
@@ -52,11 +54,19 @@ std::unique_ptr<Collection> Collection::create(const std::string& dir, const Col
              {"model", {{"dir", absolute(encoder->model_dir())}, {"fingerprint", encoder->fingerprint()}}},
              {"passage_max_length", options.passage_max_length}};
   s.validate();
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) throw UsageError(dir + ": already exists");
+  // Create under a temporary name and rename when the first MANIFEST is on disk, so a crash during
+  // creation never leaves a half-made directory at `dir` (a later run would refuse it).
+  const std::string tmp = dir + ".creating";
+  std::filesystem::remove_all(tmp);  // leftover of an earlier crash: ours by name
+  IndexStore::create(tmp, s).reset();
+  if (std::rename(tmp.c_str(), dir.c_str()) != 0) throw Error(dir + ": cannot rename " + tmp + " into place");
   auto c = std::unique_ptr<Collection>(new Collection());
   c->dir_ = dir;
   c->encoder_ = std::move(encoder);
   c->passage_max_length_ = options.passage_max_length;
-  c->store_ = IndexStore::create(dir, s);
+  c->store_ = IndexStore::open(dir);
   return c;
 }
 

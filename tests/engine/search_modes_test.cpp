@@ -1,0 +1,126 @@
+// Every search mode's ranking equals a brute-force computation of its formula over all documents
+// (on the representations as stored: Decisions 2), on a small corpus with depth >= corpus size.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "engine_test_helpers.h"
+
+namespace m3 {
+namespace {
+using namespace m3::testing;
+
+struct Scored { int64_t doc; float score; };
+
+std::vector<int64_t> brute_force(const Snapshot& snap, const Embedding& q, SearchMode mode, std::array<float, 3> w,
+                                 int k, size_t n_docs) {
+  std::vector<Scored> all;
+  std::vector<int64_t> docs;
+  snap.for_each_doc([&](const DocRecord& r) { docs.push_back(r.doc); });
+  EXPECT_EQ(docs.size(), n_docs);
+  auto mv = snap.multivec_scores(q.colbert.data(), q.colbert_rows, docs);
+  std::vector<int32_t> toks;
+  for (auto id : q.input_ids) if (id > 2) toks.push_back(id);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const int64_t d = docs[i];
+    float s = 0;
+    switch (mode) {
+      case SearchMode::Dense: s = snap.dense_score(q.dense.data(), d); break;
+      case SearchMode::Sparse: s = snap.sparse_score(q.sparse, d); break;
+      case SearchMode::Multivec: s = mv[i]; break;
+      case SearchMode::Bm25: s = snap.bm25_score(toks, d); break;
+      case SearchMode::DenseSparse: s = w[0] * snap.dense_score(q.dense.data(), d) + w[1] * snap.sparse_score(q.sparse, d); break;
+      case SearchMode::All:
+        s = w[0] * snap.dense_score(q.dense.data(), d) + w[1] * snap.sparse_score(q.sparse, d) + w[2] * mv[i];
+        break;
+    }
+    // sparse/bm25 top-k only contain documents that share a term (score > 0)
+    if ((mode == SearchMode::Sparse || mode == SearchMode::Bm25) && s <= 0) continue;
+    all.push_back({d, s});
+  }
+  std::sort(all.begin(), all.end(), [](const Scored& a, const Scored& b) { return a.score > b.score || (a.score == b.score && a.doc < b.doc); });
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < all.size() && static_cast<int>(i) < k; ++i) out.push_back(all[i].doc);
+  return out;
+}
+
+class SearchModes : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SearchModes, EqualBruteForceOverAllDocuments) {
+  const size_t n = 120;
+  CollectionOptions o;
+  o.mv_codec = GetParam();
+  auto c = Collection::create(fresh_dir("modes"), o, tiny_encoder());
+  auto docs = synthetic_docs(n);
+  c->add(docs);
+  c->commit();
+  c->remove("d5");  // a tombstone must never surface
+  c->add({Document{"d7", "", "replaced text about rain and pluie"}});
+  c->commit();
+  auto snap = c->snapshot();
+  ASSERT_EQ(snap->live_documents(), n - 1);
+  const std::vector<std::string> queries = {"search engine", "Katze Haus", "дождь 猫", "fichier image réseau"};
+  for (const auto& mode_name : search_mode_names()) {
+    SearchParams p;
+    p.mode = parse_search_mode(mode_name);
+    p.k = 10;
+    p.depth = static_cast<int>(n) * 2;  // candidates = every document: the fused ranking must be exact
+    for (const auto& qtext : queries) {
+      auto q = c->encoder().encode({qtext}, 512)[0];
+      auto got = c->search_embedding(q, p);
+      auto want = brute_force(*snap, q, p.mode, p.effective_weights(), p.k, n - 1);
+      std::vector<int64_t> got_docs;
+      for (const auto& h : got.hits) {
+        got_docs.push_back(h.doc);
+        EXPECT_NE(h.docid, "d5");
+      }
+      EXPECT_EQ(got_docs, want) << mode_name << " / " << qtext;
+      // each hit carries the per-head scores of its mode, consistent with its fused score
+      for (const auto& h : got.hits) {
+        if (p.mode == SearchMode::All) {
+          ASSERT_TRUE(h.scores.dense && h.scores.sparse && h.scores.multivec);
+          EXPECT_NEAR(h.score, *h.scores.dense + 0.3f * *h.scores.sparse + *h.scores.multivec, 1e-5);
+        }
+        if (p.mode == SearchMode::DenseSparse) {
+          ASSERT_TRUE(h.scores.dense && h.scores.sparse);
+          EXPECT_FALSE(h.scores.multivec);
+        }
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Codecs, SearchModes, ::testing::Values("fp16", "int8", "binary"));
+
+TEST(SearchModes, DefaultDepthsAndWeightsFollowThePaper) {
+  SearchParams p;
+  p.mode = SearchMode::DenseSparse;
+  EXPECT_EQ(p.effective_depth(), 1000);
+  EXPECT_EQ(p.effective_weights(), (std::array<float, 3>{1.f, 0.3f, 0.f}));
+  p.mode = SearchMode::All;
+  EXPECT_EQ(p.effective_depth(), 200);
+  EXPECT_EQ(p.effective_weights(), (std::array<float, 3>{1.f, 0.3f, 1.f}));
+  p.mode = SearchMode::Multivec;
+  EXPECT_EQ(p.effective_depth(), 200);
+  EXPECT_THROW(parse_search_mode("hybrid"), UsageError);
+  EXPECT_THROW(parse_weights("1"), UsageError);
+  EXPECT_THROW(parse_weights("1,x"), UsageError);
+  EXPECT_EQ(parse_weights("0.2,0.8"), (std::array<float, 3>{0.2f, 0.8f, 0.f}));
+}
+
+TEST(SearchModes, ReciprocalRankFusionUsesRanksNotScores) {
+  auto c = Collection::create(fresh_dir("rrf"), {}, tiny_encoder());
+  c->add(synthetic_docs(60));
+  c->commit();
+  SearchParams p;
+  p.mode = SearchMode::DenseSparse;
+  p.fusion = Fusion::Rrf;
+  p.depth = 200;
+  auto r = c->search("search engine vector", p);
+  ASSERT_FALSE(r.hits.empty());
+  for (const auto& h : r.hits) EXPECT_LE(h.score, 1.f / 61 + 0.3f / 61 + 1e-6);
+  for (size_t i = 1; i < r.hits.size(); ++i) EXPECT_GE(r.hits[i - 1].score, r.hits[i].score);
+}
+
+}  // namespace
+}  // namespace m3
