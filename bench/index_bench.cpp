@@ -4,7 +4,7 @@
 //   M3_BENCH_SPARSE_DOCS (1000000)  M3_BENCH_VOCAB (250000)  M3_BENCH_DOC_TERMS (60)
 //   M3_BENCH_DENSE_DOCS (200000)    M3_BENCH_DENSE_DIM (1024)
 //   M3_BENCH_MV_DOCS (2000)         M3_BENCH_MV_DIM (1024)   M3_BENCH_MV_TOKENS (100)  M3_BENCH_MV_NQ (32)
-//   M3_BENCH_QUERIES (500)          M3_BENCH_DIR (/tmp)
+//   M3_BENCH_QUERIES (500)          M3_BENCH_DIR (/tmp)   M3_BENCH_WEIGHTS (idf | uniform)
 // Latencies are per query on one thread; every ratio is against a baseline measured in the same run.
 // Run: build/bench/index_bench --benchmark_filter=. (see index/README.md for the full command).
 #include <benchmark/benchmark.h>
@@ -85,17 +85,31 @@ struct ZipfSampler {
 };
 
 // Term ids are shuffled so frequent terms are not all small ids (as with a real vocabulary).
+// Weights: M3_BENCH_WEIGHTS=uniform draws them i.i.d. in (0, max_w]; the default "idf" scales a
+// uniform draw by how rare the term is (ln(V/rank)/ln(V), at least 0.02), as learned sparse heads do
+// (frequent, stop-word-like tokens get small weights). Both stay in (0, max_w].
 void sample_terms(size_t n, const ZipfSampler& z, const std::vector<uint32_t>& perm, std::mt19937_64& rng,
                   std::vector<uint32_t>& ids, std::vector<float>& w, float max_w) {
-  ids.clear();
-  for (size_t tries = 0; ids.size() < n && tries < 50 * n; ++tries) {
-    uint32_t t = perm[z(rng)];
-    if (std::find(ids.begin(), ids.end(), t) == ids.end()) ids.push_back(t);
+  static const bool uniform = env_s("M3_BENCH_WEIGHTS", "idf") == "uniform";
+  const double lnv = std::log(double(z.cdf.size()));
+  std::vector<std::pair<uint32_t, float>> tw;
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (size_t tries = 0; tw.size() < n && tries < 50 * n; ++tries) {
+    uint32_t r = z(rng), t = perm[r];
+    bool dup = false;
+    for (auto& p : tw) dup |= p.first == t;
+    if (dup) continue;
+    float shape = uniform ? 1.f : float(std::clamp(std::log(double(z.cdf.size()) / double(r + 1)) / lnv, 0.02, 1.0));
+    float x = uniform ? u(rng) : 0.3f + 0.7f * u(rng);
+    tw.push_back({t, std::max(1e-3f, max_w * shape * x)});
   }
-  std::sort(ids.begin(), ids.end());
-  std::uniform_real_distribution<float> u(0.f, max_w);
-  w.resize(ids.size());
-  for (auto& x : w) x = std::max(1e-3f, u(rng));
+  std::sort(tw.begin(), tw.end());
+  ids.clear();
+  w.clear();
+  for (auto& [t, x] : tw) {
+    ids.push_back(t);
+    w.push_back(x);
+  }
 }
 
 // MIRACL topic lengths in (approximate) tokens: codepoints / 4, the XLM-R SentencePiece average on
@@ -162,7 +176,8 @@ struct SparseFixture {
     }
     double mean_len = 0;
     for (auto l : lens) mean_len += double(l);
-    note("sparse corpus", std::to_string(n) + " docs, vocab " + std::to_string(vocab) + ", " + std::to_string(idx->num_postings()) +
+    note("sparse corpus", std::to_string(n) + " docs, vocab " + std::to_string(vocab) + ", weights " +
+                              env_s("M3_BENCH_WEIGHTS", "idf") + ", " + std::to_string(idx->num_postings()) +
                               " postings, built in " + fmt("%.1f s", build_s));
     note("sparse bytes/doc (disk = mmapped memory)", fmt("%.1f", double(idx->bytes()) / double(n)) + " total, " +
                                                          fmt("%.1f", double(idx->postings_bytes()) / double(n)) + " inverted lists");
@@ -284,48 +299,72 @@ struct DenseFixture {
   }
 };
 
-void BM_Dense(benchmark::State& state, const char* which, int ef) {
+void BM_DenseFlat(benchmark::State& state) {
   auto& f = DenseFixture::get();
   omp_set_num_threads(1);
-  const bool raw = std::string(which) == "raw-faiss-hnsw";
-  DenseIndex* idx = std::string(which) == "flat" ? f.flat.get() : f.hnsw.get();
   std::vector<double> lat;
-  std::vector<std::vector<ScoredDoc>> res(f.nq);
-  faiss::SearchParametersHNSW hp;
-  hp.efSearch = ef;
-  std::vector<float> D(10);
-  std::vector<faiss::Index::idx_t> I(10);
-  if (raw) const_cast<faiss::IndexHNSW*>(dynamic_cast<const faiss::IndexHNSW*>(idx->faiss_index()))->hnsw.efSearch = ef;
   for (auto _ : state) {
     lat.clear();
     for (size_t i = 0; i < f.nq; ++i) {
-      const float* q = &f.queries[i * f.dim];
       auto t = Clock::now();
-      if (raw) {
-        idx->faiss_index()->search(1, q, 10, D.data(), I.data(), &hp);
-        benchmark::DoNotOptimize(I.data());
-      } else {
-        res[i] = idx->search(q, 10, DenseSearchParams{ef, 0});
-      }
+      auto r = f.flat->search(&f.queries[i * f.dim], 10, {});
+      benchmark::DoNotOptimize(r);
       lat.push_back(us_since(t));
     }
   }
   Stats s = stats(lat);
-  std::string name = std::string("dense/") + which + (std::string(which) == "flat" ? "" : "/ef" + std::to_string(ef));
-  g_lat[name] = s;
+  g_lat["dense/flat"] = s;
   state.counters["p50_us"] = s.p50;
-  state.counters["p99_us"] = s.p99;
-  if (!raw && std::string(which) == "hnsw") {
-    size_t hit = 0;
-    for (size_t i = 0; i < f.nq; ++i) {
-      auto ref = f.flat->search(&f.queries[i * f.dim], 10, {});
-      for (auto& r : ref)
-        for (auto& h : res[i]) hit += h.doc == r.doc;
-    }
-    double recall = double(hit) / double(10 * f.nq);
-    state.counters["recall10"] = recall;
-    note("HNSW32 recall@10 vs Flat, efSearch " + std::to_string(ef), fmt("%.4f", recall));
+}
+
+// HNSW through DenseIndex and through FAISS directly, alternating per query (same caches, same
+// machine load), so the overhead ratio is not skewed by whichever ran first.
+void BM_DenseHnsw(benchmark::State& state, int ef) {
+  auto& f = DenseFixture::get();
+  omp_set_num_threads(1);
+  const faiss::Index* raw = f.hnsw->faiss_index();
+  faiss::SearchParametersHNSW hp;
+  hp.efSearch = ef;
+  std::vector<float> D(10);
+  std::vector<faiss::Index::idx_t> I(10);
+  std::vector<double> lw, lr;
+  std::vector<std::vector<ScoredDoc>> res(f.nq);
+  for (auto _ : state) {
+    lw.clear();
+    lr.clear();
+    for (int rep = 0; rep < 3; ++rep)
+      for (size_t i = 0; i < f.nq; ++i) {
+        const float* q = &f.queries[i * f.dim];
+        for (int order = 0; order < 2; ++order) {
+          bool wrapper = (order == 0) == ((i + size_t(rep)) % 2 == 0);
+          auto t = Clock::now();
+          if (wrapper) {
+            res[i] = f.hnsw->search(q, 10, DenseSearchParams{ef, 0});
+            lw.push_back(us_since(t));
+          } else {
+            // As DenseIndex does: FAISS 1.7.3 reads efSearch from the index itself (see dense_index.h).
+            const_cast<faiss::IndexHNSW*>(dynamic_cast<const faiss::IndexHNSW*>(raw))->hnsw.efSearch = ef;
+            raw->search(1, q, 10, D.data(), I.data(), &hp);
+            benchmark::DoNotOptimize(I.data());
+            lr.push_back(us_since(t));
+          }
+        }
+      }
   }
+  Stats sw = stats(lw), sr = stats(lr);
+  g_lat["dense/hnsw/ef" + std::to_string(ef)] = sw;
+  g_lat["dense/raw-faiss-hnsw/ef" + std::to_string(ef)] = sr;
+  state.counters["p50_us"] = sw.p50;
+  state.counters["raw_p50_us"] = sr.p50;
+  size_t hit = 0;
+  for (size_t i = 0; i < f.nq; ++i) {
+    auto ref = f.flat->search(&f.queries[i * f.dim], 10, {});
+    for (auto& r : ref)
+      for (auto& h : res[i]) hit += h.doc == r.doc;
+  }
+  double recall = double(hit) / double(10 * f.nq);
+  state.counters["recall10"] = recall;
+  note("HNSW32 recall@10 vs Flat, efSearch " + std::to_string(ef), fmt("%.4f", recall));
 }
 
 // ---------------- multivec ----------------
@@ -482,6 +521,41 @@ void BM_MaxSim(benchmark::State& state, const char* codec) {
                                              fmt("%.2e", mae) + ", top-10 overlap " + fmt("%.3f", ov));
 }
 
+// The binary codec's Hamming pre-score (sign bits of the query vs the stored bits, popcount).
+void BM_Hamming(benchmark::State& state) {
+  auto& f = MvFixture::get();
+  const auto& st = *f.stores.at("binary");
+  const auto& ref = *f.stores.at("fp32");
+  std::vector<double> lat;
+  std::vector<float> scores(200);
+  size_t overlap = 0;
+  for (auto _ : state) {
+    lat.clear();
+    for (size_t qi = 0; qi < f.cands.size(); ++qi) {
+      const float* q = &f.queries[qi * size_t(f.nq) * f.dim];
+      auto t = Clock::now();
+      auto bits = MultiVectorStore::sign_bits(q, f.nq, f.dim);
+      for (size_t i = 0; i < f.cands[qi].size(); ++i) scores[i] = st.hamming_prescore(bits.data(), f.nq, f.cands[qi][i]);
+      benchmark::DoNotOptimize(scores.data());
+      lat.push_back(us_since(t));
+      std::vector<std::pair<float, uint32_t>> a, b;
+      for (size_t i = 0; i < f.cands[qi].size(); ++i) {
+        a.push_back({-ref.maxsim(q, f.nq, f.cands[qi][i]), f.cands[qi][i]});
+        b.push_back({-scores[i], f.cands[qi][i]});
+      }
+      std::sort(a.begin(), a.end());
+      std::sort(b.begin(), b.end());
+      std::set<uint32_t> ta, tb;
+      for (int i = 0; i < 10; ++i) ta.insert(a[i].second), tb.insert(b[i].second);
+      for (auto x : ta) overlap += tb.count(x);
+    }
+  }
+  Stats s = stats(lat);
+  g_lat["multivec/binary-hamming-prescore"] = s;
+  state.counters["p50_us"] = s.p50;
+  note("multivec binary Hamming pre-score", "top-10 overlap with fp32 MaxSim " + fmt("%.3f", double(overlap) / double(10 * f.cands.size())));
+}
+
 void register_all() {
   auto reg = [](const std::string& name, auto fn) { benchmark::RegisterBenchmark(name.c_str(), fn)->Iterations(1)->Unit(benchmark::kMillisecond); };
   for (bool miracl : {false, true})
@@ -489,13 +563,11 @@ void register_all() {
       reg(std::string("sparse/") + to_string(algo) + (miracl ? "/miracl" : "/10tok"),
           [algo, miracl](benchmark::State& s) { BM_Sparse(s, algo, miracl); });
   reg("sparse/quant_error", [](benchmark::State& s) { BM_SparseQuantError(s); });
-  reg("dense/flat", [](benchmark::State& s) { BM_Dense(s, "flat", 0); });
-  for (int ef : {16, 64, 128}) {
-    reg("dense/hnsw/ef" + std::to_string(ef), [ef](benchmark::State& s) { BM_Dense(s, "hnsw", ef); });
-    reg("dense/raw-faiss-hnsw/ef" + std::to_string(ef), [ef](benchmark::State& s) { BM_Dense(s, "raw-faiss-hnsw", ef); });
-  }
+  reg("dense/flat", [](benchmark::State& s) { BM_DenseFlat(s); });
+  for (int ef : {16, 64, 128, 256}) reg("dense/hnsw/ef" + std::to_string(ef), [ef](benchmark::State& s) { BM_DenseHnsw(s, ef); });
   for (const char* c : {"fp32", "fp16", "int8", "binary", "residual-1", "residual-2", "residual-4"})
     reg(std::string("multivec/") + c, [c](benchmark::State& s) { BM_MaxSim(s, c); });
+  reg("multivec/binary-hamming-prescore", [](benchmark::State& s) { BM_Hamming(s); });
 }
 
 void print_summary() {
@@ -509,7 +581,9 @@ void print_summary() {
       if (r > 0) ratio = fmt("%.1fx faster than exhaustive (p50)", r);
     } else if (name.rfind("dense/hnsw/", 0) == 0) {
       std::string raw = "dense/raw-faiss-hnsw/" + name.substr(std::string("dense/hnsw/").size());
-      if (g_lat.count(raw)) ratio = fmt("wrapper overhead %+.1f%% vs raw FAISS (mean)", 100.0 * (s.mean / g_lat[raw].mean - 1));
+      if (g_lat.count(raw))
+        ratio = fmt("wrapper overhead %+.1f%% (p50)", 100.0 * (s.p50 / g_lat[raw].p50 - 1)) +
+                fmt(", %+.1f%% (mean) vs raw FAISS", 100.0 * (s.mean / g_lat[raw].mean - 1));
     }
     std::printf("| %s | %.3f | %.3f | %.3f | %s |\n", name.c_str(), s.p50 / 1e3, s.p99 / 1e3, s.mean / 1e3, ratio.c_str());
   }

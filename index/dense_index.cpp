@@ -9,6 +9,11 @@
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 #include <fcntl.h>
+#ifdef M3_WITH_FAISS_GPU
+#include <faiss/gpu/GpuCloner.h>
+#include <faiss/gpu/StandardGpuResources.h>
+#include <faiss/gpu/utils/DeviceUtils.h>
+#endif
 #include <unistd.h>
 
 #include <algorithm>
@@ -77,6 +82,39 @@ std::unique_ptr<DenseIndex> DenseIndex::build(int dim, const std::string& factor
   d->factory_ = factory;
   d->effective_ = factory;
   d->index_ = make_index(dim, factory);
+#ifdef M3_WITH_FAISS_GPU
+  // GPU build path (compiled only with -DM3_WITH_FAISS_GPU=ON against a GPU FAISS): Flat and IVF
+  // indexes are trained and filled on the GPU, then copied back, so files and searches stay CPU
+  // (searches need IDSelector tombstone filtering, which FAISS 1.7.3's GPU indexes lack).
+  // HNSW has no GPU builder in 1.7.3 and keeps the CPU path; any GPU failure falls back to it.
+  if (n > 0 && !dynamic_cast<faiss::IndexHNSW*>(d->index_.get()) && faiss::gpu::getNumDevices() > 0) {
+    try {
+      static faiss::gpu::StandardGpuResources resources;
+      std::unique_ptr<faiss::Index> gpu(faiss::gpu::index_cpu_to_gpu(&resources, 0, d->index_.get()));
+      bool trainable = gpu->is_trained;
+      if (!trainable) {
+        size_t needed = 256;
+        if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(d->index_.get())) needed = std::max<size_t>(needed, 39 * ivf->nlist);
+        if (size_t(n) >= needed) {
+          gpu->train(n, x);
+          trainable = true;
+        }
+      }
+      if (trainable) {
+        gpu->add(n, x);
+        d->index_.reset(faiss::gpu::index_gpu_to_cpu(gpu.get()));
+        d->own_vectors_.assign(x, x + size_t(n) * dim);
+        d->own_ids_.assign(ids, ids + n);
+        d->vectors_ = d->own_vectors_.data();
+        d->ids_ = d->own_ids_.data();
+        d->removed_ = Bitmap(size_t(n));
+        return d;
+      }
+    } catch (const faiss::FaissException&) {
+      d->index_ = make_index(dim, factory);  // CPU path below
+    }
+  }
+#endif
   if (!d->index_->is_trained) {
     size_t needed = 256;  // PQ codebooks: 256 centroids per sub-quantizer
     if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(d->index_.get())) needed = std::max<size_t>(needed, 39 * ivf->nlist);

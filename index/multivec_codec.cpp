@@ -153,10 +153,6 @@ MvEncoder::MvEncoder(MvCodec codec, int dim, int bits, const ResidualCodebook* c
     check_mv_bits(codec, bits);
     if (!cb || cb->dim != dim || cb->bits != bits) throw Error("residual codec: codebook missing or of another dim/bits");
     if ((size_t(dim) * bits) % 8) throw UsageError("residual codec needs dim·bits divisible by 8");
-    int per = 8 / bits;
-    lut_.resize(256 * size_t(per));
-    for (int byte = 0; byte < 256; ++byte)
-      for (int t = 0; t < per; ++t) lut_[byte * per + t] = cb->bucket_values[(byte >> (t * bits)) & ((1 << bits) - 1)];
     assigner_ = std::make_unique<Assigner>(*cb);
   }
 }
@@ -242,10 +238,31 @@ void MvEncoder::decode(const uint8_t* code, float* out) const {
       uint16_t c;
       std::memcpy(&c, code, 2);
       const float* cen = cb_->centroids.data() + size_t(c) * d;
-      const int per = 8 / bits_;
-      const size_t nbytes = d * bits_ / 8;
-      for (size_t byte = 0; byte < nbytes; ++byte) std::memcpy(out + byte * per, &lut_[size_t(code[2 + byte]) * per], sizeof(float) * per);
-      for (size_t i = 0; i < d; ++i) out[i] += cen[i];
+      size_t i = 0;
+#if defined(__AVX512F__)
+      // 16 dimensions per step: their 16·bits code bits as one u64, each lane's code shifted out,
+      // then a 16-entry in-register table lookup (permutexvar) and the centroid added.
+      float table[16] = {};
+      for (size_t b = 0; b < cb_->bucket_values.size(); ++b) table[b] = cb_->bucket_values[b];
+      const __m512 tab = _mm512_loadu_ps(table);
+      const __m512i mask = _mm512_set1_epi64((1 << bits_) - 1);
+      const __m512i sh_lo = _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(bits_));
+      const __m512i sh_hi = _mm512_add_epi64(sh_lo, _mm512_set1_epi64(8 * bits_));
+      const size_t step_bytes = size_t(2 * bits_);
+      for (; i + 16 <= d; i += 16) {
+        uint64_t v = 0;
+        std::memcpy(&v, code + 2 + i * bits_ / 8, step_bytes);
+        __m512i bv = _mm512_set1_epi64(int64_t(v));
+        __m256i lo = _mm512_cvtepi64_epi32(_mm512_and_si512(_mm512_srlv_epi64(bv, sh_lo), mask));
+        __m256i hi = _mm512_cvtepi64_epi32(_mm512_and_si512(_mm512_srlv_epi64(bv, sh_hi), mask));
+        __m512i idx = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+        _mm512_storeu_ps(out + i, _mm512_add_ps(_mm512_permutexvar_ps(idx, tab), _mm512_loadu_ps(cen + i)));
+      }
+#endif
+      for (; i < d; ++i) {
+        size_t bit = i * size_t(bits_);
+        out[i] = cb_->bucket_values[(code[2 + bit / 8] >> (bit % 8)) & ((1 << bits_) - 1)] + cen[i];
+      }
       break;
     }
   }

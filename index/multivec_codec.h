@@ -57,7 +57,6 @@ class MvEncoder {
   int dim_, bits_;
   size_t code_size_;
   const ResidualCodebook* cb_;
-  std::vector<float> lut_;  // residual: per byte value, the 8/bits bucket values it encodes
   struct Assigner;
   std::unique_ptr<Assigner> assigner_;  // residual: nearest-centroid search (FAISS flat index)
   friend class MultiVectorStore;
