@@ -86,7 +86,7 @@ struct ZipfSampler {
 
 // Term ids are shuffled so frequent terms are not all small ids (as with a real vocabulary).
 // Weights: M3_BENCH_WEIGHTS=uniform draws them i.i.d. in (0, max_w]; the default "idf" scales a
-// uniform draw by how rare the term is (ln(V/rank)/ln(V), at least 0.02), as learned sparse heads do
+// uniform draw by how rare the term is (ln(rank+2)/ln(V), at least 0.02), as learned sparse heads do
 // (frequent, stop-word-like tokens get small weights). Both stay in (0, max_w].
 void sample_terms(size_t n, const ZipfSampler& z, const std::vector<uint32_t>& perm, std::mt19937_64& rng,
                   std::vector<uint32_t>& ids, std::vector<float>& w, float max_w) {
@@ -99,7 +99,8 @@ void sample_terms(size_t n, const ZipfSampler& z, const std::vector<uint32_t>& p
     bool dup = false;
     for (auto& p : tw) dup |= p.first == t;
     if (dup) continue;
-    float shape = uniform ? 1.f : float(std::clamp(std::log(double(z.cdf.size()) / double(r + 1)) / lnv, 0.02, 1.0));
+    // Zipf rank r has df ∝ 1/r, so idf ∝ ln(r): rare terms weigh more.
+    float shape = uniform ? 1.f : float(std::clamp(std::log(double(r + 2)) / lnv, 0.02, 1.0));
     float x = uniform ? u(rng) : 0.3f + 0.7f * u(rng);
     tw.push_back({t, std::max(1e-3f, max_w * shape * x)});
   }

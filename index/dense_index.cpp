@@ -1,5 +1,6 @@
 #include "index/dense_index.h"
 
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/impl/AuxIndexStructures.h>
@@ -35,6 +36,15 @@ struct NotDeleted : faiss::IDSelector {
   explicit NotDeleted(const Bitmap* d) : deleted(d) {}
   bool is_member(faiss::Index::idx_t id) const override { return !deleted->test(size_t(id)); }
 };
+
+// The fp32 rows inside FAISS when it keeps them (Flat, HNSW over Flat), else null. Search re-scores
+// from these: same values as the raw file, but already in cache from the search itself.
+const float* faiss_rows(const faiss::Index* idx) {
+  if (auto* f = dynamic_cast<const faiss::IndexFlat*>(idx)) return f->get_xb();
+  if (auto* h = dynamic_cast<const faiss::IndexHNSW*>(idx))
+    if (auto* f = dynamic_cast<const faiss::IndexFlat*>(h->storage)) return f->get_xb();
+  return nullptr;
+}
 
 std::unique_ptr<faiss::Index> make_index(int dim, const std::string& factory) {
   if (factory.find("IDMap") != std::string::npos)
@@ -265,9 +275,11 @@ std::vector<ScoredDoc> DenseIndex::search(const float* q, int k, const DenseSear
   }
   std::vector<ScoredDoc> out;
   out.reserve(size_t(kk));
+  const float* rows = faiss_rows(index_.get());
   for (auto row : labels) {
     if (row < 0) continue;
-    out.push_back({ids_[row], simd::dot_f32(q, vector_at(row), size_t(dim_))});
+    const float* v = rows ? rows + size_t(row) * dim_ : vector_at(row);
+    out.push_back({ids_[row], simd::dot_f32(q, v, size_t(dim_))});
   }
   std::sort(out.begin(), out.end(), ranks_before);
   return out;
