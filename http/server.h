@@ -21,6 +21,7 @@ class Server {
   explicit Server(const ServerOptions& options);  // binds (port 0 = any free port); throws on failure
   ~Server();
   uint16_t port() const { return port_; }
+  size_t active_connections() const { return active_; }
   void run();   // serves until stop()
   void stop();  // thread-safe, idempotent
 
