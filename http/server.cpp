@@ -77,13 +77,15 @@ void Server::session(int fd) {
   timeval tv{0, 250000};  // reads time out so idle keep-alive connections notice shutdown
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   beast::flat_buffer buffer;
-  while (!stopping_) {
+  size_t served = 0;  // requests answered on this connection
+  while (!stopping_ || served == 0) {
     beast::http::request_parser<beast::http::string_body> parser;
     parser.body_limit(options_.limits.max_body_bytes);
     parser.header_limit(64 * 1024);
     beast::error_code ec;
     bool got = false;
-    while (!stopping_ || parser.got_some()) {
+    int grace = 2;  // after stop(), a just-accepted connection still gets ~0.5 s to deliver its request
+    while (!stopping_ || parser.got_some() || (served == 0 && grace-- > 0)) {
       beast::http::read(sock, buffer, parser, ec);
       if (!ec) { got = true; break; }
       if (ec == net::error::would_block || ec == net::error::try_again || ec == net::error::timed_out) {
@@ -104,6 +106,7 @@ void Server::session(int fd) {
       }
       break;
     }
+    ++served;
     auto req = parser.release();
     auto res = router_->handle(req);
     if (stopping_) res.keep_alive(false);
