@@ -5,6 +5,7 @@
 // The writer is this same test binary re-executed with M3_CRASH_DIR set (IndexCrash.Writer), so no
 // extra program is needed and the child never inherits a forked multithreaded state.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <thread>
 
+#include "index/file_io.h"
 #include "index/index_store.h"
 #include "test_util.h"
 
@@ -73,11 +75,17 @@ int commits_of(const IndexStore& s) { return s.settings().extra.value("commits",
 TEST(IndexCrash, Writer) {
   const char* dir = std::getenv("M3_CRASH_DIR");
   if (!dir) GTEST_SKIP() << "helper process of IndexCrash.SigkillDuringCommits";
+  // A writer killed inside create() leaves a directory without MANIFEST: it never committed anything.
+  if (!path_exists(std::string(dir) + "/MANIFEST")) remove_tree(dir);
   std::unique_ptr<IndexStore> s = path_exists(std::string(dir) + "/MANIFEST") ? IndexStore::open(dir) : IndexStore::create(dir, crash_settings());
   for (int c = commits_of(*s) + 1;; ++c) apply_commit(*s, c);
 }
 
 void verify(const std::string& dir, int& last_commits) {
+  if (!path_exists(dir + "/MANIFEST")) {  // killed before create() finished
+    ASSERT_EQ(last_commits, 0) << "MANIFEST vanished after a commit";
+    return;
+  }
   auto store = IndexStore::open(dir);
   int c = commits_of(*store);
   ASSERT_GE(c, last_commits) << "a finished commit was lost";
@@ -115,16 +123,30 @@ TEST(IndexCrash, SigkillDuringCommits) {
   std::mt19937_64 rng(12345);
   int last = 0, progressed = 0;
   const int kKills = 60;
-  for (int i = 0; i < kKills; ++i) {
+  auto spawn = [&](const char* filter) {
     pid_t pid = fork();
-    ASSERT_GE(pid, 0);
     if (pid == 0) {
+      int null_fd = open("/dev/null", O_WRONLY);
+      dup2(null_fd, 1);
+      dup2(null_fd, 2);
       setenv("M3_CRASH_DIR", dir.c_str(), 1);
-      execl("/proc/self/exe", "test_index", "--gtest_filter=IndexCrash.Writer", static_cast<char*>(nullptr));
+      execl("/proc/self/exe", "test_index", filter, static_cast<char*>(nullptr));
       _exit(127);
     }
-    // Random instant: sometimes during start-up, usually mid-commit.
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 250));
+    return pid;
+  };
+  // How long this binary takes to start (static initialisers of everything linked in), so kills
+  // land after start-up most of the time.
+  auto t0 = std::chrono::steady_clock::now();
+  pid_t probe = spawn("--gtest_filter=NoSuchTest");
+  ASSERT_GE(probe, 0);
+  waitpid(probe, nullptr, 0);
+  const auto startup = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  for (int i = 0; i < kKills; ++i) {
+    pid_t pid = spawn("--gtest_filter=IndexCrash.Writer");
+    ASSERT_GE(pid, 0);
+    // Random instant: sometimes during start-up, usually mid-commit or mid-merge.
+    std::this_thread::sleep_for(startup + std::chrono::milliseconds(rng() % 300));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
