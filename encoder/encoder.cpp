@@ -58,6 +58,7 @@ std::unique_ptr<Encoder> Encoder::load(const std::string& model_dir, EncoderOpti
   at::set_num_threads(threads);  // LibTorch starts with one thread on these VMs (TOOLCHAIN §0.3)
   impl->model = load_m3_model(ck);
   if (options.precision == Precision::BF16) impl->model->to(torch::kBFloat16);
+  impl->model->prepare_inference();
   return std::unique_ptr<Encoder>(new Encoder(std::move(impl)));
 }
 

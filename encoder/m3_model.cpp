@@ -28,15 +28,52 @@ XlmLayerImpl::XlmLayerImpl(const ModelConfig& c)
   output_norm = register_module("output_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({h}).eps(eps)));
 }
 
+void XlmLayerImpl::train(bool on) {
+  fused_qkv_weight_ = torch::Tensor();
+  fused_qkv_bias_ = torch::Tensor();
+  torch::nn::Module::train(on);
+}
+
+void XlmLayerImpl::prepare_inference() {
+  torch::NoGradGuard no_grad;
+  fused_qkv_weight_ = torch::cat({query->weight, key->weight, value->weight}, 0).detach();
+  fused_qkv_bias_ = torch::cat({query->bias, key->bias, value->bias}, 0).detach();
+}
+
 torch::Tensor XlmLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& additive_mask) {
   const int64_t b = x.size(0), t = x.size(1), h = x.size(2), d = h / num_heads;
   auto split = [&](const torch::Tensor& y) { return y.view({b, t, num_heads, d}).transpose(1, 2); };  // [B,nh,T,d]
-  auto q = split(query(x)), k = split(key(x)), v = split(value(x));
-  auto scores = torch::matmul(q, k.transpose(-1, -2)).mul_(1.0 / std::sqrt(static_cast<double>(d)));
-  scores = scores + additive_mask;
-  auto probs = torch::softmax(scores, -1);
-  if (is_training() && attention_dropout > 0) probs = F::dropout(probs, F::DropoutFuncOptions().p(attention_dropout).training(true));
-  auto ctx = torch::matmul(probs, v).transpose(1, 2).reshape({b, t, h});
+  const bool inference = !is_training() && !torch::GradMode::is_enabled();
+  torch::Tensor q, k, v;
+  if (inference && fused_qkv_weight_.defined() && fused_qkv_weight_.scalar_type() == x.scalar_type()) {
+    auto qkv = F::linear(x, fused_qkv_weight_, fused_qkv_bias_).chunk(3, -1);
+    q = split(qkv[0]);
+    k = split(qkv[1]);
+    v = split(qkv[2]);
+  } else {
+    q = split(query(x));
+    k = split(key(x));
+    v = split(value(x));
+  }
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+  auto attend = [&](const torch::Tensor& qb) {
+    auto scores = torch::matmul(qb, k.transpose(-1, -2)).mul_(scale) + additive_mask;
+    auto probs = torch::softmax(scores, -1);
+    if (is_training() && attention_dropout > 0) probs = F::dropout(probs, F::DropoutFuncOptions().p(attention_dropout).training(true));
+    return torch::matmul(probs, v);
+  };
+  torch::Tensor ctx;
+  constexpr int64_t kQueryBlock = 512;
+  if (inference && t > 2 * kQueryBlock) {
+    // Long inputs: attend in query blocks so the score matrix is [B,nh,512,T], not [B,nh,T,T]
+    // (an 8192-token input would otherwise need 4 GB per sequence for BGE-M3's 16 heads).
+    std::vector<torch::Tensor> blocks;
+    for (int64_t s0 = 0; s0 < t; s0 += kQueryBlock) blocks.push_back(attend(q.slice(2, s0, std::min(t, s0 + kQueryBlock))));
+    ctx = torch::cat(blocks, 2);
+  } else {
+    ctx = attend(q);
+  }
+  ctx = ctx.transpose(1, 2).reshape({b, t, h});
   auto a = attention_output(ctx);
   if (is_training() && hidden_dropout > 0) a = F::dropout(a, F::DropoutFuncOptions().p(hidden_dropout).training(true));
   auto y = attention_norm(a + x);
@@ -193,6 +230,11 @@ void M3ModelImpl::save(const std::string& dir, DType storage) {
   write_safetensors(dir + "/model.safetensors", enc);
   write_pt_head(dir + "/colbert_linear.pt", colbert_linear->weight, colbert_linear->bias);
   write_pt_head(dir + "/sparse_linear.pt", sparse_linear->weight, sparse_linear->bias);
+}
+
+void M3ModelImpl::prepare_inference() {
+  eval();
+  for (auto& layer : encoder->layers) layer->prepare_inference();
 }
 
 M3Model load_m3_model(const Checkpoint& ck) {

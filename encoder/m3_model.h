@@ -18,6 +18,11 @@ struct XlmLayerImpl : torch::nn::Module {
   explicit XlmLayerImpl(const ModelConfig& c);
   // x [B,T,H]; additive_mask [B,1,1,T] (0 for real keys, dtype-min for padding).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& additive_mask);
+  // Switching mode drops the fused inference weights, so a trained model never serves stale ones.
+  void train(bool on = true) override;
+  // Builds the fused Q|K|V weights used in eval mode without autograd (call after any dtype change;
+  // done once before serving, so concurrent encoders never race on it).
+  void prepare_inference();
 
   int num_heads;
   double hidden_dropout, attention_dropout, eps;
@@ -25,6 +30,10 @@ struct XlmLayerImpl : torch::nn::Module {
   torch::nn::LayerNorm attention_norm{nullptr};
   torch::nn::Linear intermediate{nullptr}, output{nullptr};
   torch::nn::LayerNorm output_norm{nullptr};
+
+ private:
+  // Inference only: Q, K, V as one [3H, H] GEMM (built on first use in eval mode without autograd).
+  torch::Tensor fused_qkv_weight_, fused_qkv_bias_;
 };
 TORCH_MODULE(XlmLayer);
 
@@ -67,6 +76,8 @@ struct M3ModelImpl : torch::nn::Module {
   // Writes the public layout: config.json, model.safetensors (storage dtype F32/F16/BF16),
   // colbert_linear.pt + sparse_linear.pt (torch zip, Decision 6). The tokenizer is copied by the caller.
   void save(const std::string& dir, DType storage = DType::F32);
+  // Eval mode plus each layer's fused inference weights (after loading and any precision change).
+  void prepare_inference();
 
   ModelConfig config;
   XlmRoberta encoder{nullptr};
