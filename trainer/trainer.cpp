@@ -40,6 +40,11 @@ const char* stage_name(Stage s) {
   return "?";
 }
 
+JsonlTokenizer& jsonl_tokenizer() {
+  static JsonlTokenizer hook;
+  return hook;
+}
+
 void save_model_dir(M3Model& model, const std::string& dir, const std::string& dtype, const std::string& tokenizer) {
   DType storage = DType::F32;
   if (dtype == "f16") storage = DType::F16;
@@ -337,7 +342,7 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
       const double span = std::max(1e-9, w.elapsed_s - window_start);
       w.tokens_per_second = static_cast<double>(window_tokens) / span;
       w.eta_s = w.total > 0 ? span / static_cast<double>(window_steps) * static_cast<double>(w.total - w.step) : -1;
-      if (o.time_budget_s > 0) w.eta_s = std::min(w.eta_s, o.time_budget_s - w.elapsed_s);
+      if (o.time_budget_s > 0) w.eta_s = std::max(0.0, std::min(w.eta_s, o.time_budget_s - w.elapsed_s));
       log << progress_line(w) << "\n" << std::flush;
       if (json_log) json_log << progress_json(w) << "\n" << std::flush;
       if (first_window) report.first_loss = w.loss;

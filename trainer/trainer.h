@@ -8,7 +8,9 @@
 // checkpoints, and a stop at max_steps / epochs / the wall-clock budget, whichever comes first.
 // With a time budget the run first measures its speed and plans the schedule to end on time.
 #pragma once
+#include <functional>
 #include <ostream>
+#include <string>
 
 #include "encoder/m3_model.h"
 #include "trainer/train_options.h"
@@ -20,5 +22,12 @@ TrainReport train(const TrainOptions& options, std::ostream& log);
 // Writes the public layout (config.json, model.safetensors in `dtype`, colbert_linear.pt,
 // sparse_linear.pt) and copies the tokenizer file in as sentencepiece.bpe.model.
 void save_model_dir(M3Model& model, const std::string& dir, const std::string& dtype, const std::string& tokenizer);
+
+// Tokenises a FlagEmbedding JSONL file into a .tok file and returns its path, so `m3 train --data`
+// also takes JSONL. Set by the host build's train-prep code (tools/cmd_train_prep.cpp); empty in
+// the GPU build, which has no tokenizer (there, tokenise first with m3 train-prep).
+using JsonlTokenizer = std::function<std::string(const std::string& jsonl, const std::string& tokenizer, int max_len,
+                                                 const std::string& work_dir)>;
+JsonlTokenizer& jsonl_tokenizer();
 
 }  // namespace m3::trainer

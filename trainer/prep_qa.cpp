@@ -1,0 +1,130 @@
+// Question -> paragraph pairs; hard negatives are the other paragraphs of the same article.
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "trainer/prep_files.h"
+#include "trainer/prep_sources.h"
+#include "trainer/rng.h"
+
+namespace m3::trainer {
+
+namespace {
+
+// A string field, or "" when it is missing or null (AfriQA has null questions and passages).
+std::string text_field(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? trim(it->get<std::string>()) : std::string();
+}
+
+// Parses a JSON line as Python writes it: AfriQA has bare NaN values, which JSON does not allow;
+// outside strings they become null.
+nlohmann::json parse_python_json(const std::string& line) {
+  std::string fixed;
+  fixed.reserve(line.size());
+  bool in_string = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (in_string) {
+      fixed += c;
+      if (c == '\\' && i + 1 < line.size()) fixed += line[++i];
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+      fixed += c;
+    } else if (line.compare(i, 3, "NaN") == 0) {
+      fixed += "null";
+      i += 2;
+    } else {
+      fixed += c;
+    }
+  }
+  return nlohmann::json::parse(fixed);
+}
+
+// One article's paragraphs and its questions (question, index of the answering paragraph).
+struct Article {
+  std::vector<std::string> paragraphs;
+  std::vector<std::pair<std::string, size_t>> questions;
+};
+
+void emit(const std::string& dataset, const std::vector<Article>& articles, int max_negatives, Rng& rng, TextCollection& out) {
+  for (const auto& a : articles)
+    for (const auto& [question, p] : a.questions) {
+      if (trim(question).empty() || trim(a.paragraphs[p]).empty()) continue;
+      TextExample e{dataset, trim(question), {a.paragraphs[p]}, {}};
+      std::vector<size_t> others;
+      for (size_t k = 0; k < a.paragraphs.size(); ++k)
+        if (k != p && a.paragraphs[k] != a.paragraphs[p]) others.push_back(k);
+      rng.shuffle(others);
+      for (size_t k = 0; k < others.size() && static_cast<int>(k) < max_negatives; ++k) e.neg.push_back(a.paragraphs[others[k]]);
+      out.examples.push_back(std::move(e));
+    }
+}
+
+// SQuAD format: data[].paragraphs[].{context, qas[].{question, is_impossible?}}.
+std::vector<Article> read_squad(const std::string& path) {
+  std::vector<Article> articles;
+  auto j = nlohmann::json::parse(read_text_file(path));
+  for (const auto& doc : j.at("data")) {
+    Article a;
+    for (const auto& para : doc.at("paragraphs")) {
+      a.paragraphs.push_back(text_field(para, "context"));
+      for (const auto& qa : para.at("qas")) {
+        auto impossible = qa.find("is_impossible");  // JSQuAD: the paragraph does not answer it
+        if (impossible != qa.end() && impossible->is_boolean() && impossible->get<bool>()) continue;
+        a.questions.emplace_back(text_field(qa, "question"), a.paragraphs.size() - 1);
+      }
+    }
+    articles.push_back(std::move(a));
+  }
+  return articles;
+}
+
+}  // namespace
+
+void read_qa(const PrepOptions& o, TextCollection& out) {
+  const std::string dir = o.data_root + "/qa";
+  Rng rng = Rng::derive(o.seed, 0x0A0A);
+  const std::pair<const char*, const char*> squad[] = {
+      {"qa-arcd", "/arcd"}, {"qa-jsquad", "/jsquad"}, {"qa-drcd", "/drcd"}, {"qa-cmrc2018", "/cmrc2018"}};
+  for (const auto& [name, sub] : squad)
+    for (const auto& path : list_files(dir + sub, "", ".json.gz")) emit(name, read_squad(path), o.max_negatives, rng, out);
+
+  // iApp: JSON lines {article_id, context, question}; one line per question.
+  std::map<std::string, Article> iapp;
+  std::vector<std::string> order;
+  for (const auto& path : list_files(dir + "/iapp-wiki-qa", "", ".jsonl.gz"))
+    for (const auto& line : split_lines(read_text_file(path))) {
+      if (trim(line).empty()) continue;
+      auto j = nlohmann::json::parse(line);
+      const auto id = text_field(j, "article_id");
+      auto [it, fresh] = iapp.try_emplace(id);
+      if (fresh) order.push_back(id);
+      auto& a = it->second;
+      const auto context = text_field(j, "context");
+      if (context.empty()) continue;
+      size_t p = 0;
+      while (p < a.paragraphs.size() && a.paragraphs[p] != context) ++p;
+      if (p == a.paragraphs.size()) a.paragraphs.push_back(context);
+      a.questions.emplace_back(text_field(j, "question"), p);
+    }
+  std::vector<Article> iapp_articles;
+  for (const auto& id : order) iapp_articles.push_back(iapp.at(id));
+  emit("qa-iapp", iapp_articles, o.max_negatives, rng, out);
+
+  // AfriQA: {question_lang, question_translated, context}: the question in an African language (and
+  // its English/French translation) -> the gold passage. No article grouping: random negatives.
+  for (const auto& path : list_files(dir + "/afriqa", "gold_span_passages.afriqa.", ".json.gz"))
+    for (const auto& line : split_lines(read_text_file(path))) {
+      if (trim(line).empty()) continue;
+      auto j = parse_python_json(line);
+      const auto context = text_field(j, "context");
+      if (context.empty()) continue;
+      for (const char* field : {"question_lang", "question_translated"}) {
+        const auto q = text_field(j, field);
+        if (!q.empty()) out.examples.push_back({"qa-afriqa", q, {context}, {}});
+      }
+    }
+}
+
+}  // namespace m3::trainer
