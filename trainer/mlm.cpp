@@ -47,11 +47,13 @@ MaskedTokens mask_tokens(const torch::Tensor& ids, const torch::Tensor& mask, in
 
 torch::Tensor mlm_loss(MlmHead& head, const torch::Tensor& hidden, const torch::Tensor& word_embeddings,
                        const torch::Tensor& labels) {
+  // The chosen rows are found where the labels live (the CPU), so the GPU is not waited for.
   auto flat_labels = labels.reshape({-1});
   auto rows = flat_labels.ne(-100).nonzero().squeeze(1);
-  auto h = hidden.reshape({-1, hidden.size(-1)}).index_select(0, rows);
+  auto h = hidden.reshape({-1, hidden.size(-1)}).index_select(0, rows.to(hidden.device()));
   auto logits = head->forward(h, word_embeddings);
-  return torch::nn::functional::cross_entropy(logits.to(torch::kFloat), flat_labels.index_select(0, rows));
+  auto targets = flat_labels.index_select(0, rows).to(hidden.device());
+  return torch::nn::functional::cross_entropy(logits.to(torch::kFloat), targets);
 }
 
 }  // namespace m3::trainer

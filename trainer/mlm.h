@@ -32,6 +32,7 @@ struct MaskedTokens {
 MaskedTokens mask_tokens(const torch::Tensor& ids, const torch::Tensor& mask, int64_t mask_id, double rate, Rng& rng);
 
 // Cross-entropy over the chosen positions only (the LM head runs on those rows, not on [N,T,V]).
+// labels may stay on the CPU.
 torch::Tensor mlm_loss(MlmHead& head, const torch::Tensor& hidden, const torch::Tensor& word_embeddings,
                        const torch::Tensor& labels);
 

@@ -41,6 +41,19 @@ class CudaAutocastScope {
   bool on_, was_;
 };
 
+// RAII: CUDA autocast off for one scope (score matrices and losses stay in fp32 even when the encoder
+// runs in bf16: scores are divided by τ = 0.02, which would magnify bf16's rounding fifty-fold).
+class CudaAutocastPause {
+ public:
+  CudaAutocastPause() : was_(cuda_autocast_enabled()) { set_cuda_autocast(false); }
+  ~CudaAutocastPause() { set_cuda_autocast(was_); }
+  CudaAutocastPause(const CudaAutocastPause&) = delete;
+  CudaAutocastPause& operator=(const CudaAutocastPause&) = delete;
+
+ private:
+  bool was_;
+};
+
 // The default generator of a device (its dropout / random-init stream).
 inline at::Generator default_generator(const torch::Device& device) {
   return at::globalContext().defaultGenerator(device);
