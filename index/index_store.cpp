@@ -106,12 +106,24 @@ float Snapshot::bm25_score(const std::vector<int32_t>& ids, int64_t doc) const {
 std::vector<float> Snapshot::multivec_scores(const float* q, int nq, const std::vector<int64_t>& docs) const {
   if (settings_.multivec_dim == 0) throw UsageError("this collection has no multivec store (multivec_dim 0)");
   if (nq <= 0) throw UsageError("multivec query has no vectors");
-  std::vector<float> out;
-  out.reserve(docs.size());
-  for (int64_t d : docs) {
-    auto loc = locate(d);
-    if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(d));
-    out.push_back(loc->part->seg->multivec()->maxsim(q, nq, loc->row));
+  // One prepared query (the binary/residual tables) for every segment; each segment's candidates
+  // scored in one call, so the table path can batch them.
+  std::vector<float> out(docs.size());
+  std::map<const MultiVectorStore*, std::pair<std::vector<uint32_t>, std::vector<size_t>>> by_store;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    auto loc = locate(docs[i]);
+    if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(docs[i]));
+    auto& [rows, at] = by_store[loc->part->seg->multivec()];
+    rows.push_back(loc->row);
+    at.push_back(i);
+  }
+  if (by_store.empty()) return out;
+  const MaxSimQuery prepared = by_store.begin()->first->prepare(q, nq);
+  std::vector<float> scores;
+  for (const auto& [mv, ra] : by_store) {
+    scores.resize(ra.first.size());
+    mv->maxsim(prepared, ra.first.data(), ra.first.size(), scores.data());
+    for (size_t j = 0; j < scores.size(); ++j) out[ra.second[j]] = scores[j];
   }
   return out;
 }

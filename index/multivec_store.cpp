@@ -82,7 +82,39 @@ std::vector<float> MultiVectorStore::decode(uint32_t row) const {
   return out;
 }
 
+MaxSimQuery MultiVectorStore::prepare(const float* q, int nq) const {
+  return MaxSimQuery(q, nq, enc_->codec(), dim_, enc_->bits_, enc_->cb_);
+}
+
+void MultiVectorStore::check_prepared(const MaxSimQuery& q) const {
+  if (q.codec() != enc_->codec() || q.dim() != dim_ ||
+      (q.codec() == MvCodec::Residual && (q.bits() != enc_->bits_ || q.codebook() != enc_->cb_)))
+    throw UsageError("multivec query prepared for another codec, dim or codebook than this store's");
+}
+
+float MultiVectorStore::maxsim(const MaxSimQuery& q, uint32_t row) const {
+  check_prepared(q);
+  if (!q.uses_tables()) return maxsim_reference(q.vectors(), q.nq(), row);
+  return q.score(codes(row), num_vectors(row));
+}
+
+void MultiVectorStore::maxsim(const MaxSimQuery& q, const uint32_t* rows, size_t n, float* out) const {
+  check_prepared(q);
+  if (!q.uses_tables()) {
+    for (size_t i = 0; i < n; ++i) out[i] = maxsim_reference(q.vectors(), q.nq(), rows[i]);
+    return;
+  }
+  std::vector<MvSpan> spans(n);
+  for (size_t i = 0; i < n; ++i) spans[i] = MvSpan{codes(rows[i]), num_vectors(rows[i])};
+  q.score(spans.data(), n, out);
+}
+
 float MultiVectorStore::maxsim(const float* q, int nq, uint32_t row) const {
+  if (nq <= 0 || num_vectors(row) == 0) return 0.f;
+  return maxsim(prepare(q, nq), row);
+}
+
+float MultiVectorStore::maxsim_reference(const float* q, int nq, uint32_t row) const {
   const uint32_t n = num_vectors(row);
   if (n == 0 || nq <= 0) return 0.f;
   const size_t d = size_t(dim_), cs = enc_->code_size();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "index/file_io.h"
+#include "index/maxsim_query.h"
 #include "index/multivec_codec.h"
 
 namespace m3 {
@@ -47,9 +48,20 @@ class MultiVectorStore {
   // The decoded vectors of a row (n x dim).
   std::vector<float> decode(uint32_t row) const;
 
-  // s_mul for one row; q is nq x dim. Decodes the row into a per-thread buffer, then runs the
-  // blocked kernel simd::max_dots: exact for the decoded vectors up to float summation order.
+  // A query (nq x dim) prepared for this store's codec: build it once per query, then score every
+  // candidate with maxsim(prepared, row). Any store of the same collection (same codec, dim, bits and
+  // codebook) accepts it.
+  MaxSimQuery prepare(const float* q, int nq) const;
+  // s_mul for one row. Binary and residual: the table path of MaxSimQuery (maxsim_query.h); other
+  // codecs: maxsim_reference. Both equal MaxSim over the decoded vectors up to float summation order.
+  float maxsim(const MaxSimQuery& q, uint32_t row) const;
+  // The same for many rows (out[i] for rows[i]); the table path scores them in token batches.
+  void maxsim(const MaxSimQuery& q, const uint32_t* rows, size_t n, float* out) const;
+  // The same for a one-off score (prepares the query each call: use prepare() for many rows).
   float maxsim(const float* q, int nq, uint32_t row) const;
+  // The reference: decodes the row into a per-thread buffer, then runs the blocked kernel
+  // simd::max_dots over the decoded vectors.
+  float maxsim_reference(const float* q, int nq, uint32_t row) const;
   // Binary codec only: the Hamming pre-score, i.e. MaxSim between the sign bits of q and of the
   // document (1 - 2·hamming/dim per pair), a cheap filter before the exact score.
   float hamming_prescore(const uint64_t* q_bits, int nq, uint32_t row) const;
@@ -58,6 +70,7 @@ class MultiVectorStore {
 
  private:
   MultiVectorStore() = default;
+  void check_prepared(const MaxSimQuery& q) const;  // UsageError if q was prepared for another store kind
   MappedFile file_;
   std::unique_ptr<MvEncoder> enc_;
   int dim_ = 0;

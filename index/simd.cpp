@@ -160,10 +160,55 @@ void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float*
   for (; i < nq; ++i)
     for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim));
 }
+
+void dots(const float* q, int nq, const float* const* d, int nd, size_t dim, float* const* out) {
+  const size_t full = dim / 16 * 16;
+  const __mmask16 tail = __mmask16((1u << (dim - full)) - 1);
+  auto one = [&](const float* a, const float* b) {
+    __m512 acc = _mm512_setzero_ps();
+    for (size_t t = 0; t < full; t += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + t), _mm512_loadu_ps(b + t), acc);
+    if (tail) acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, a + full), _mm512_maskz_loadu_ps(tail, b + full), acc);
+    return _mm512_reduce_add_ps(acc);
+  };
+  int j = 0;
+  for (; j + 4 <= nd; j += 4) {
+    int i = 0;
+    for (; i + 4 <= nq; i += 4) {
+      const float* q0 = q + size_t(i) * dim;
+      __m512 acc[4][4];
+      for (auto& r : acc)
+        for (auto& a : r) a = _mm512_setzero_ps();
+      for (size_t t = 0; t < full; t += 16) {
+        __m512 dv[4], qv[4];
+        for (int b = 0; b < 4; ++b) dv[b] = _mm512_loadu_ps(d[j + b] + t);
+        for (int a = 0; a < 4; ++a) qv[a] = _mm512_loadu_ps(q0 + a * dim + t);
+        for (int a = 0; a < 4; ++a)
+          for (int b = 0; b < 4; ++b) acc[a][b] = _mm512_fmadd_ps(qv[a], dv[b], acc[a][b]);
+      }
+      if (tail) {
+        __m512 dv[4], qv[4];
+        for (int b = 0; b < 4; ++b) dv[b] = _mm512_maskz_loadu_ps(tail, d[j + b] + full);
+        for (int a = 0; a < 4; ++a) qv[a] = _mm512_maskz_loadu_ps(tail, q0 + a * dim + full);
+        for (int a = 0; a < 4; ++a)
+          for (int b = 0; b < 4; ++b) acc[a][b] = _mm512_fmadd_ps(qv[a], dv[b], acc[a][b]);
+      }
+      for (int a = 0; a < 4; ++a)
+        for (int b = 0; b < 4; ++b) out[j + b][i + a] = _mm512_reduce_add_ps(acc[a][b]);
+    }
+    for (; i < nq; ++i)
+      for (int b = 0; b < 4; ++b) out[j + b][i] = one(q + size_t(i) * dim, d[j + b]);
+  }
+  for (; j < nd; ++j)
+    for (int i = 0; i < nq; ++i) out[j][i] = one(q + size_t(i) * dim, d[j]);
+}
 #else
 void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float* best) {
   for (int i = 0; i < nq; ++i)
     for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim));
+}
+void dots(const float* q, int nq, const float* const* d, int nd, size_t dim, float* const* out) {
+  for (int j = 0; j < nd; ++j)
+    for (int i = 0; i < nq; ++i) out[j][i] = dot_f32(q + size_t(i) * dim, d[j], dim);
 }
 #endif
 

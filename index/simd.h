@@ -17,6 +17,10 @@ float sum_f32(const float* a, size_t n);
 // inner loop. Register-blocked 4 queries x 4 doc vectors so each load feeds 4 FMAs and horizontal
 // sums happen once per 16 dot products.
 void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float* best);
+// out[j][i] = q_i·d[j] for q (nq x dim) and nd vectors given by pointer. Every dot is summed the same
+// way whichever block it falls in (one 16-lane accumulator along dim, then one horizontal sum), so a
+// value does not depend on nd or on the other vectors: tables filled lazily stay deterministic.
+void dots(const float* q, int nq, const float* const* d, int nd, size_t dim, float* const* out);
 
 void f32_to_f16(const float* in, uint16_t* out, size_t n);
 void f16_to_f32(const uint16_t* in, float* out, size_t n);

@@ -1,0 +1,287 @@
+#include "index/maxsim_query.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <type_traits>
+
+#include "common/error.h"
+#include "index/simd.h"
+
+namespace m3 {
+
+struct MaxSimQuery::Floats {
+  float* p = nullptr;
+  explicit Floats(size_t n) {
+    const size_t bytes = std::max<size_t>(64, (n * sizeof(float) + 63) / 64 * 64);
+    p = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (!p) throw std::bad_alloc();
+    std::memset(p, 0, bytes);
+  }
+  ~Floats() { std::free(p); }
+  Floats(const Floats&) = delete;
+  Floats& operator=(const Floats&) = delete;
+};
+
+namespace {
+
+// acc[t] (lanes floats) += Σ_k T[k][nibble k of words[t]] for the 2·sizeof(W) nibbles of each
+// token's code word (T already offset to the word's first position). Even and odd nibbles go to two
+// partial sums (shorter dependency chains), added at the end.
+template <int NZ, typename W>
+inline void lut_words(const float* T, const W* words, size_t word_stride, uint32_t n, float* acc) {
+  constexpr int NN = 2 * int(sizeof(W));
+  constexpr size_t L = 16 * NZ, POS = 16 * L;
+  for (uint32_t t = 0; t < n; ++t) {
+    const uint64_t w = words[size_t(t) * word_stride];
+    float* a = acc + size_t(t) * L;
+#if defined(__AVX512F__)
+    __m512 s0[NZ], s1[NZ];
+    for (int z = 0; z < NZ; ++z) s0[z] = _mm512_load_ps(a + 16 * z), s1[z] = _mm512_setzero_ps();
+    for (int k = 0; k < NN; k += 2) {
+      const float* r0 = T + size_t(k) * POS + size_t((w >> (4 * k)) & 15) * L;
+      const float* r1 = T + size_t(k + 1) * POS + size_t((w >> (4 * k + 4)) & 15) * L;
+      for (int z = 0; z < NZ; ++z) {
+        s0[z] = _mm512_add_ps(s0[z], _mm512_load_ps(r0 + 16 * z));
+        s1[z] = _mm512_add_ps(s1[z], _mm512_load_ps(r1 + 16 * z));
+      }
+    }
+    for (int z = 0; z < NZ; ++z) _mm512_store_ps(a + 16 * z, _mm512_add_ps(s0[z], s1[z]));
+#else
+    float s1[L] = {};
+    for (int k = 0; k < NN; k += 2) {
+      const float* r0 = T + size_t(k) * POS + size_t((w >> (4 * k)) & 15) * L;
+      const float* r1 = T + size_t(k + 1) * POS + size_t((w >> (4 * k + 4)) & 15) * L;
+      for (size_t l = 0; l < L; ++l) a[l] += r0[l], s1[l] += r1[l];
+    }
+    for (size_t l = 0; l < L; ++l) a[l] += s1[l];
+#endif
+  }
+}
+
+// acc (tokens x lanes, zeroed by the caller) = per token, the sum of its nibbles' table rows, for a
+// batch of documents (about a thousand tokens). The code bytes go in 4-byte words (8 positions:
+// 8 KB of table with 16 lanes, 16 KB with 32) whose table part stays in L1 while every token of the
+// batch passes through it, so the tables are read from L2 once per batch rather than once per
+// document. The words are first transposed word-major (chunks x tokens) so each chunk reads them
+// contiguously.
+template <int NZ>
+void lut_batch(const float* T, size_t bytes, const MvSpan* docs, size_t nd, size_t tokens, size_t stride,
+               size_t offset, float* acc, std::vector<uint32_t>& words) {
+  constexpr size_t POS = 16 * 16 * NZ;
+  const size_t chunks = bytes / 4;
+  words.resize(chunks * tokens);
+  size_t at = 0;
+  for (size_t k = 0; k < nd; ++k)
+    for (uint32_t t = 0; t < docs[k].n; ++t, ++at) {
+      const uint8_t* c = docs[k].codes + size_t(t) * stride + offset;
+      for (size_t j = 0; j < chunks; ++j) std::memcpy(&words[j * tokens + at], c + 4 * j, 4);
+    }
+  for (size_t j = 0; j < chunks; ++j) lut_words<NZ, uint32_t>(T + 8 * j * POS, &words[j * tokens], 1, uint32_t(tokens), acc);
+  if (chunks * 4 == bytes) return;
+  at = 0;
+  for (size_t k = 0; k < nd; ++k) {  // a tail shorter than a word: one byte at a time
+    for (size_t b = chunks * 4; b < bytes; ++b)
+      lut_words<NZ, uint8_t>(T + 2 * b * POS, docs[k].codes + offset + b, stride, docs[k].n, acc + at * 16 * NZ);
+    at += docs[k].n;
+  }
+}
+
+// best[l] = max over tokens of a(t)·acc[t][l] + b(t)[l]: the finishing step of both codecs.
+template <int NZ, typename Affine>
+void max_tokens(const float* acc, uint32_t n, Affine affine, float* best) {
+  constexpr size_t L = 16 * NZ;
+#if defined(__AVX512F__)
+  __m512 m[NZ];
+  for (int z = 0; z < NZ; ++z) m[z] = _mm512_set1_ps(-INFINITY);
+  for (uint32_t t = 0; t < n; ++t) {
+    float scale;
+    const float* add = affine(t, scale);
+    const __m512 s = _mm512_set1_ps(scale);
+    for (int z = 0; z < NZ; ++z) {
+      __m512 v = _mm512_load_ps(acc + size_t(t) * L + 16 * z);
+      v = add ? _mm512_add_ps(_mm512_loadu_ps(add + 16 * z), v) : _mm512_mul_ps(s, v);
+      m[z] = _mm512_max_ps(m[z], v);
+    }
+  }
+  for (int z = 0; z < NZ; ++z) _mm512_storeu_ps(best + 16 * z, m[z]);
+#else
+  for (size_t l = 0; l < L; ++l) best[l] = -INFINITY;
+  for (uint32_t t = 0; t < n; ++t) {
+    float scale;
+    const float* add = affine(t, scale);
+    for (size_t l = 0; l < L; ++l) best[l] = std::max(best[l], add ? add[l] + acc[size_t(t) * L + l] : scale * acc[size_t(t) * L + l]);
+  }
+#endif
+}
+
+}  // namespace
+
+MaxSimQuery::MaxSimQuery(const float* q, int nq, MvCodec codec, int dim, int bits, const ResidualCodebook* cb)
+    : codec_(codec), nq_(nq), dim_(dim), bits_(bits), cb_(cb), q_(q, q + size_t(std::max(nq, 0)) * size_t(std::max(dim, 0))) {
+  if (nq <= 0) throw UsageError("multivec query has no vectors");
+  if (dim <= 0) throw UsageError("multivec dim must be positive, got " + std::to_string(dim));
+  if (codec == MvCodec::Residual) {
+    check_mv_bits(codec, bits);
+    if (!cb || cb->dim != dim || cb->bits != bits) throw Error("residual codec: codebook missing or of another dim/bits");
+  }
+  if (codec != MvCodec::Binary && codec != MvCodec::Residual) return;
+  if (codec == MvCodec::Binary && dim % 8) return;
+  const int b = codec == MvCodec::Binary ? 1 : bits;
+  if ((size_t(dim) * b) % 8) return;
+  const int lanes = nq <= 16 ? 16 : 32;
+  const int groups = (nq + lanes - 1) / lanes;
+  const size_t positions = size_t(dim) * b / 4;
+  if (size_t(groups) * positions * 16 * lanes * sizeof(float) > kMaxTableBytes) return;
+  lanes_ = lanes;
+  groups_ = groups;
+  positions_ = positions;
+  code_offset_ = codec == MvCodec::Binary ? 4 : 2;
+  build_tables();
+  if (codec == MvCodec::Residual) {
+    cen_dots_ = std::make_unique<Floats>(cb->num_centroids() * size_t(groups_) * lanes_);
+    cen_done_.assign(cb->num_centroids(), 0);
+  }
+}
+
+MaxSimQuery::~MaxSimQuery() = default;
+MaxSimQuery::MaxSimQuery(MaxSimQuery&&) noexcept = default;
+MaxSimQuery& MaxSimQuery::operator=(MaxSimQuery&&) noexcept = default;
+
+void MaxSimQuery::build_tables() {
+  const size_t L = size_t(lanes_), P = positions_, d = size_t(dim_);
+  tables_ = std::make_unique<Floats>(size_t(groups_) * P * 16 * L);
+  std::vector<float> qt(d * L);  // one group's query vectors, transposed: qt[dim][lane]
+  for (int g = 0; g < groups_; ++g) {
+    std::fill(qt.begin(), qt.end(), 0.f);
+    for (size_t l = 0; l < L && g * L + l < size_t(nq_); ++l)
+      for (size_t i = 0; i < d; ++i) qt[i * L + l] = q_[(g * L + l) * d + i];
+    float* T = tables_->p + size_t(g) * P * 16 * L;
+    if (codec_ == MvCodec::Binary) {
+      // Position p: dimensions 4p..4p+3, bit j of the nibble says +q or -q for dimension 4p+j.
+      for (size_t p = 0; p < P; ++p) {
+        const float *a0 = &qt[(4 * p) * L], *a1 = a0 + L, *a2 = a1 + L, *a3 = a2 + L;
+        for (int v = 0; v < 16; ++v) {
+          float* e = T + (p * 16 + size_t(v)) * L;
+          for (size_t l = 0; l < L; ++l)
+            e[l] = ((v & 1 ? a0[l] : -a0[l]) + (v & 2 ? a1[l] : -a1[l])) + ((v & 4 ? a2[l] : -a2[l]) + (v & 8 ? a3[l] : -a3[l]));
+        }
+      }
+    } else {
+      // Position p: dimensions per·p .. per·p+per-1 (per = 4/bits), dimension per·p+j's bucket in
+      // bits j·bits.. of the nibble.
+      const int per = 4 / bits_, mask = (1 << bits_) - 1;
+      const float* bv = cb_->bucket_values.data();
+      for (size_t p = 0; p < P; ++p)
+        for (int v = 0; v < 16; ++v) {
+          float* e = T + (p * 16 + size_t(v)) * L;
+          for (int j = 0; j < per; ++j) {
+            const float* a = &qt[(size_t(per) * p + size_t(j)) * L];
+            const float w = bv[(v >> (j * bits_)) & mask];
+            for (size_t l = 0; l < L; ++l) e[l] += a[l] * w;
+          }
+        }
+    }
+  }
+}
+
+void MaxSimQuery::ensure_centroids(const MvSpan* docs, size_t nd, size_t code_size) const {
+  const size_t K = cb_->num_centroids(), row = size_t(groups_) * lanes_;
+  thread_local std::vector<const float*> in;
+  thread_local std::vector<float*> out;
+  in.clear();
+  out.clear();
+  for (size_t k = 0; k < nd; ++k)
+    for (uint32_t t = 0; t < docs[k].n; ++t) {
+      uint16_t c;
+      std::memcpy(&c, docs[k].codes + size_t(t) * code_size, 2);
+      if (c >= K) throw Error("multivec code names centroid " + std::to_string(c) + " but the codebook has " + std::to_string(K));
+    }
+  for (size_t k = 0; k < nd; ++k)
+    for (uint32_t t = 0; t < docs[k].n; ++t) {
+      uint16_t c;
+      std::memcpy(&c, docs[k].codes + size_t(t) * code_size, 2);
+      if (cen_done_[c]) continue;
+      cen_done_[c] = 1;
+      in.push_back(cb_->centroids.data() + size_t(c) * dim_);
+      out.push_back(cen_dots_->p + size_t(c) * row);
+    }
+  if (!in.empty()) simd::dots(q_.data(), nq_, in.data(), int(in.size()), size_t(dim_), out.data());
+}
+
+float MaxSimQuery::score(const uint8_t* codes, uint32_t n) const {
+  const MvSpan doc{codes, n};
+  float out;
+  score(&doc, 1, &out);
+  return out;
+}
+
+void MaxSimQuery::score(const MvSpan* docs, size_t n_docs, float* out) const {
+  if (!uses_tables()) throw Error("MaxSimQuery::score: no tables for this codec (use the reference path)");
+  for (size_t i = 0; i < n_docs;) {
+    size_t j = i, tokens = 0;
+    while (j < n_docs && (j == i || tokens + docs[j].n <= kBatchTokens)) tokens += docs[j++].n;
+    score_batch(docs + i, j - i, tokens, out + i);
+    i = j;
+  }
+}
+
+void MaxSimQuery::score_batch(const MvSpan* docs, size_t nd, size_t tokens, float* out) const {
+  const size_t L = size_t(lanes_), P = positions_, row = size_t(groups_) * L;
+  const size_t cs = mv_code_size(codec_, dim_, bits_);
+  if (tokens == 0) {
+    std::fill(out, out + nd, 0.f);
+    return;
+  }
+  if (codec_ == MvCodec::Residual) ensure_centroids(docs, nd, cs);
+  thread_local std::vector<float> acc_buf, best;
+  thread_local std::vector<uint32_t> words;
+  acc_buf.resize(tokens * L + 16);
+  float* acc = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(acc_buf.data()) + 63) & ~uintptr_t(63));
+  best.assign(nd * row, 0.f);
+  for (int g = 0; g < groups_; ++g) {
+    const float* T = tables_->p + size_t(g) * P * 16 * L;
+    std::memset(acc, 0, tokens * L * sizeof(float));
+    if (L == 16) lut_batch<1>(T, P / 2, docs, nd, tokens, cs, code_offset_, acc, words);
+    else lut_batch<2>(T, P / 2, docs, nd, tokens, cs, code_offset_, acc, words);
+    size_t at = 0;
+    for (size_t k = 0; k < nd; ++k) {
+      const uint8_t* codes = docs[k].codes;
+      auto binary = [&](uint32_t t, float& scale) -> const float* {
+        std::memcpy(&scale, codes + size_t(t) * cs, 4);
+        return nullptr;
+      };
+      auto residual = [&](uint32_t t, float& scale) -> const float* {
+        uint16_t c;
+        std::memcpy(&c, codes + size_t(t) * cs, 2);
+        scale = 1.f;
+        return cen_dots_->p + size_t(c) * row + size_t(g) * L;
+      };
+      const float* a = acc + at * L;
+      float* b = &best[k * row + size_t(g) * L];
+      if (docs[k].n == 0) {
+      } else if (L == 16) {
+        codec_ == MvCodec::Binary ? max_tokens<1>(a, docs[k].n, binary, b) : max_tokens<1>(a, docs[k].n, residual, b);
+      } else {
+        codec_ == MvCodec::Binary ? max_tokens<2>(a, docs[k].n, binary, b) : max_tokens<2>(a, docs[k].n, residual, b);
+      }
+      at += docs[k].n;
+    }
+  }
+  for (size_t k = 0; k < nd; ++k) {
+    if (docs[k].n == 0) {
+      out[k] = 0.f;
+      continue;
+    }
+    float s = 0.f;
+    for (int i = 0; i < nq_; ++i) s += best[k * row + size_t(i)];
+    out[k] = s / float(nq_);
+  }
+}
+
+}  // namespace m3
