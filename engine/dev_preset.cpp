@@ -292,6 +292,9 @@ void run_dev_preset(const DevPresetOptions& o) {
       c->add(std::vector<Document>(docs.begin() + static_cast<std::ptrdiff_t>(i),
                                    docs.begin() + static_cast<std::ptrdiff_t>(std::min(docs.size(), i + 256))));
     c->commit();
+    std::vector<std::string> question_texts;
+    for (const auto& t : set.questions) question_texts.push_back(t.query);
+    const auto question_embeddings = enc->encode(question_texts, 512);  // once, shared by every mode
     for (const auto& mode : modes) {
       SearchParams p;
       p.mode = parse_search_mode(mode);
@@ -300,6 +303,7 @@ void run_dev_preset(const DevPresetOptions& o) {
       in.label = name;
       in.topics = set.questions;
       in.qrels = &set.qrels;
+      in.query_embeddings = &question_embeddings;
       auto row = evaluate(*c, in, p);
       qa_results[name][mode] = row.metrics;
       report["retrieval"][name][mode] = {{"ndcg@10", row.metrics.ndcg10}, {"recall@100", row.metrics.recall100},

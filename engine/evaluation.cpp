@@ -25,7 +25,11 @@ EvalRow evaluate(const Collection& c, const EvalInputs& in, const SearchParams& 
   std::vector<SearchResult> results;
   results.reserve(in.topics.size());
   const auto t0 = std::chrono::steady_clock::now();
-  for (size_t i = 0; i < in.topics.size(); i += in.batch) {
+  if (in.query_embeddings) {
+    p.validate();
+    for (const auto& e : *in.query_embeddings) results.push_back(c.search_embedding(e, p));
+  }
+  for (size_t i = in.query_embeddings ? in.topics.size() : 0; i < in.topics.size(); i += in.batch) {
     std::vector<std::string> qs;
     for (size_t j = i; j < std::min(in.topics.size(), i + in.batch); ++j) qs.push_back(in.topics[j].query);
     for (auto& r : c.search_batch(qs, p)) results.push_back(std::move(r));

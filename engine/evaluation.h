@@ -29,6 +29,8 @@ struct EvalInputs {
   std::string run_path;              // empty: no run file
   std::string tag = "m3";
   size_t batch = 32;                 // queries encoded together
+  // Optional: the topics' query embeddings, computed once and shared by several modes' runs.
+  const std::vector<Embedding>* query_embeddings = nullptr;
 };
 
 EvalRow evaluate(const Collection& collection, const EvalInputs& in, const SearchParams& params);
