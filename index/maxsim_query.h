@@ -8,10 +8,15 @@
 // of the residual one) and T_p[v] is q's dot product with what those dimensions decode to when the
 // nibble is v (16 entries per position, built once per query). A (query vector, token) pair then costs
 // d·bits/4 table look-ups and adds instead of d multiply-adds, and 16 query vectors share each AVX-512
-// add; q·centroid is computed once per query and centroid, lazily, for the centroids the scored
-// tokens use. Scores equal MaxSim over the decoded vectors up to float summation order (property
-// tests: within 1e-5 of the dot products' scale); they do not depend on which other candidates were
-// scored, so a search and a single-document score agree bit for bit.
+// add. Candidates are scored in batches of ~kBatchTokens tokens so that each slice of the tables is
+// used by the whole batch while it sits in L1. q·centroid is computed once per query and centroid,
+// lazily, for the centroids the scored tokens use. Residual with 4 bits has one dimension per nibble,
+// where a look-up saves nothing over a multiply-add: its residuals are decoded (without the centroid
+// rows) and run through the blocked kernel, plus q·centroid from the same table.
+//
+// Scores equal MaxSim over the decoded vectors up to float summation order (property tests: within
+// 1e-5 of the dot products' scale); a document's score does not depend on which other candidates
+// were scored, so a search and a single-document score agree bit for bit.
 //
 // Other codecs (and queries whose tables would exceed kMaxTableBytes) take the reference path:
 // decode + the blocked kernel (MultiVectorStore::maxsim_reference).
@@ -36,8 +41,8 @@ struct MvSpan {
 class MaxSimQuery {
  public:
   static constexpr size_t kMaxTableBytes = size_t(64) << 20;
-  // Documents are scored in batches of about this many tokens: each 16 KB slice of the tables is
-  // used by the whole batch while it sits in L1.
+  // Documents are scored in batches of about this many tokens: each 16-32 KB slice of the tables
+  // is used by the whole batch while it sits in L1.
   static constexpr size_t kBatchTokens = 1024;
 
   // q: nq x dim (copied). codec, dim, bits, codebook: those of the stores it will score (residual:
@@ -53,10 +58,14 @@ class MaxSimQuery {
   int bits() const { return bits_; }
   const ResidualCodebook* codebook() const { return cb_; }
   const float* vectors() const { return q_.data(); }
-  // True when score() applies (binary or residual codec, tables within kMaxTableBytes).
-  bool uses_tables() const { return lanes_ > 0; }
+  // True when score() applies (binary or residual codec; tables within kMaxTableBytes).
+  bool has_fast_path() const { return lanes_ > 0; }
 
-  // s_mul of each document (out[i] for docs[i]); uses_tables() only. A document's score does not
+  // Code bytes per table chunk with 32 lanes: 4 or 8 (0: by L1 size, the default). For tests and
+  // benchmarks; scores differ only in float summation order.
+  static void set_word_bytes(int bytes);
+
+  // s_mul of each document (out[i] for docs[i]); has_fast_path() only. A document's score does not
   // depend on the others in the call.
   void score(const MvSpan* docs, size_t n_docs, float* out) const;
   float score(const uint8_t* codes, uint32_t n) const;
@@ -71,10 +80,11 @@ class MaxSimQuery {
   int nq_, dim_, bits_;
   const ResidualCodebook* cb_;
   std::vector<float> q_;
-  int lanes_ = 0;          // query vectors per table row: 16 or 32 (0: no tables)
+  int lanes_ = 0;          // query vectors per table row: 16 or 32 (0: no fast path)
   int groups_ = 0;         // ceil(nq / lanes)
   size_t positions_ = 0;   // nibbles per token code: dim/4 (binary), dim·bits/4 (residual)
   size_t code_offset_ = 0; // bytes before the bits: 4 (binary scale), 2 (residual centroid id)
+  bool decode_residual_ = false;  // residual 4 bits: decoded residuals + q·centroid, no nibble tables
   std::unique_ptr<Floats> tables_;          // [group][position][16][lanes]
   mutable std::unique_ptr<Floats> cen_dots_;  // [centroid][groups·lanes]: q_i·centroid (residual)
   mutable std::vector<uint8_t> cen_done_;     // which rows of cen_dots_ are filled

@@ -94,13 +94,13 @@ void MultiVectorStore::check_prepared(const MaxSimQuery& q) const {
 
 float MultiVectorStore::maxsim(const MaxSimQuery& q, uint32_t row) const {
   check_prepared(q);
-  if (!q.uses_tables()) return maxsim_reference(q.vectors(), q.nq(), row);
+  if (!q.has_fast_path()) return maxsim_reference(q.vectors(), q.nq(), row);
   return q.score(codes(row), num_vectors(row));
 }
 
 void MultiVectorStore::maxsim(const MaxSimQuery& q, const uint32_t* rows, size_t n, float* out) const {
   check_prepared(q);
-  if (!q.uses_tables()) {
+  if (!q.has_fast_path()) {
     for (size_t i = 0; i < n; ++i) out[i] = maxsim_reference(q.vectors(), q.nq(), rows[i]);
     return;
   }

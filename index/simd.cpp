@@ -161,50 +161,79 @@ void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float*
     for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim));
 }
 
-void dots(const float* q, int nq, const float* const* d, int nd, size_t dim, float* const* out) {
-  const size_t full = dim / 16 * 16;
-  const __mmask16 tail = __mmask16((1u << (dim - full)) - 1);
-  auto one = [&](const float* a, const float* b) {
-    __m512 acc = _mm512_setzero_ps();
-    for (size_t t = 0; t < full; t += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + t), _mm512_loadu_ps(b + t), acc);
-    if (tail) acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, a + full), _mm512_maskz_loadu_ps(tail, b + full), acc);
-    return _mm512_reduce_add_ps(acc);
-  };
-  int j = 0;
-  for (; j + 4 <= nd; j += 4) {
-    int i = 0;
-    for (; i + 4 <= nq; i += 4) {
-      const float* q0 = q + size_t(i) * dim;
+void max_dots_plus(const float* q, int nq, const float* d, int nd, size_t dim, const float* const* add, float* best) {
+  if (dim % 16 != 0) {
+    for (int i = 0; i < nq; ++i)
+      for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim) + add[j][i]);
+    return;
+  }
+  int i = 0;
+  for (; i + 4 <= nq; i += 4) {
+    const float* q0 = q + i * dim;
+    int j = 0;
+    for (; j + 4 <= nd; j += 4) {
+      const float* d0 = d + j * dim;
       __m512 acc[4][4];
       for (auto& r : acc)
         for (auto& a : r) a = _mm512_setzero_ps();
+      for (size_t t = 0; t < dim; t += 16) {
+        __m512 dv[4], qv[4];
+        for (int b = 0; b < 4; ++b) dv[b] = _mm512_loadu_ps(d0 + b * dim + t);
+        for (int a = 0; a < 4; ++a) qv[a] = _mm512_loadu_ps(q0 + a * dim + t);
+        for (int a = 0; a < 4; ++a)
+          for (int b = 0; b < 4; ++b) acc[a][b] = _mm512_fmadd_ps(qv[a], dv[b], acc[a][b]);
+      }
+      for (int a = 0; a < 4; ++a)
+        for (int b = 0; b < 4; ++b) best[i + a] = std::max(best[i + a], _mm512_reduce_add_ps(acc[a][b]) + add[j + b][i + a]);
+    }
+    for (; j < nd; ++j)
+      for (int a = 0; a < 4; ++a) best[i + a] = std::max(best[i + a], dot_f32(q0 + a * dim, d + j * dim, dim) + add[j][i + a]);
+  }
+  for (; i < nq; ++i)
+    for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim) + add[j][i]);
+}
+
+void dots(const float* q, int nq, const float* const* d, int nd, size_t dim, float* const* out) {
+  // Blocks of 4 query rows x 4 vectors; a short last block repeats its last row/vector (computing a
+  // few dots twice) so every dot goes through the same 16-accumulator code.
+  const size_t full = dim / 16 * 16;
+  const __mmask16 tail = __mmask16((1u << (dim - full)) - 1);
+  for (int j = 0; j < nd; j += 4) {
+    const float* dv_[4];
+    for (int b = 0; b < 4; ++b) dv_[b] = d[std::min(j + b, nd - 1)];
+    for (int i = 0; i < nq; i += 4) {
+      const float* qv_[4];
+      for (int a = 0; a < 4; ++a) qv_[a] = q + size_t(std::min(i + a, nq - 1)) * dim;
+      __m512 acc[4][4];
+      for (auto& r : acc)
+        for (auto& x : r) x = _mm512_setzero_ps();
       for (size_t t = 0; t < full; t += 16) {
         __m512 dv[4], qv[4];
-        for (int b = 0; b < 4; ++b) dv[b] = _mm512_loadu_ps(d[j + b] + t);
-        for (int a = 0; a < 4; ++a) qv[a] = _mm512_loadu_ps(q0 + a * dim + t);
+        for (int b = 0; b < 4; ++b) dv[b] = _mm512_loadu_ps(dv_[b] + t);
+        for (int a = 0; a < 4; ++a) qv[a] = _mm512_loadu_ps(qv_[a] + t);
         for (int a = 0; a < 4; ++a)
           for (int b = 0; b < 4; ++b) acc[a][b] = _mm512_fmadd_ps(qv[a], dv[b], acc[a][b]);
       }
       if (tail) {
         __m512 dv[4], qv[4];
-        for (int b = 0; b < 4; ++b) dv[b] = _mm512_maskz_loadu_ps(tail, d[j + b] + full);
-        for (int a = 0; a < 4; ++a) qv[a] = _mm512_maskz_loadu_ps(tail, q0 + a * dim + full);
+        for (int b = 0; b < 4; ++b) dv[b] = _mm512_maskz_loadu_ps(tail, dv_[b] + full);
+        for (int a = 0; a < 4; ++a) qv[a] = _mm512_maskz_loadu_ps(tail, qv_[a] + full);
         for (int a = 0; a < 4; ++a)
           for (int b = 0; b < 4; ++b) acc[a][b] = _mm512_fmadd_ps(qv[a], dv[b], acc[a][b]);
       }
-      for (int a = 0; a < 4; ++a)
-        for (int b = 0; b < 4; ++b) out[j + b][i + a] = _mm512_reduce_add_ps(acc[a][b]);
+      for (int a = 0; a < 4 && i + a < nq; ++a)
+        for (int b = 0; b < 4 && j + b < nd; ++b) out[j + b][i + a] = _mm512_reduce_add_ps(acc[a][b]);
     }
-    for (; i < nq; ++i)
-      for (int b = 0; b < 4; ++b) out[j + b][i] = one(q + size_t(i) * dim, d[j + b]);
   }
-  for (; j < nd; ++j)
-    for (int i = 0; i < nq; ++i) out[j][i] = one(q + size_t(i) * dim, d[j]);
 }
 #else
 void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float* best) {
   for (int i = 0; i < nq; ++i)
     for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim));
+}
+void max_dots_plus(const float* q, int nq, const float* d, int nd, size_t dim, const float* const* add, float* best) {
+  for (int i = 0; i < nq; ++i)
+    for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim) + add[j][i]);
 }
 void dots(const float* q, int nq, const float* const* d, int nd, size_t dim, float* const* out) {
   for (int j = 0; j < nd; ++j)

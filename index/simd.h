@@ -17,6 +17,8 @@ float sum_f32(const float* a, size_t n);
 // inner loop. Register-blocked 4 queries x 4 doc vectors so each load feeds 4 FMAs and horizontal
 // sums happen once per 16 dot products.
 void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float* best);
+// The same with an offset per (doc vector, query vector): best[i] = max(best[i], max_j q_i·d_j + add[j][i]).
+void max_dots_plus(const float* q, int nq, const float* d, int nd, size_t dim, const float* const* add, float* best);
 // out[j][i] = q_i·d[j] for q (nq x dim) and nd vectors given by pointer. Every dot is summed the same
 // way whichever block it falls in (one 16-lane accumulator along dim, then one horizontal sum), so a
 // value does not depend on nd or on the other vectors: tables filled lazily stay deterministic.
