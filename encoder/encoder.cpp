@@ -159,10 +159,15 @@ std::vector<Embedding> Encoder::Impl::run_batch(const std::vector<const std::vec
     }
   }
   M3Outputs o = model->forward(ids, mask, cls);
-  auto dense = o.dense.to(torch::kFloat).contiguous();
+  // Normalise again in fp32: under bf16 the model's own normalisation leaves norms 1 ± 3e-3.
+  namespace F = torch::nn::functional;
+  auto renorm = [](const torch::Tensor& t) {
+    return F::normalize(t.to(torch::kFloat), F::NormalizeFuncOptions().dim(-1).eps(1e-12)).contiguous();
+  };
+  auto dense = renorm(o.dense);
   auto sparse = o.sparse.to(torch::kFloat).contiguous();
   torch::Tensor colbert;
-  if (options.colbert) colbert = o.colbert.to(torch::kFloat).contiguous();
+  if (options.colbert) colbert = renorm(o.colbert);
   const int64_t h = dense.size(1);
   const int dim = config.multivec_dim();
   std::vector<Embedding> out(static_cast<size_t>(b));
