@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "engine/gz_file.h"
 
 namespace m3 {
 
@@ -57,17 +58,6 @@ bool is_punct(uint32_t cp) {
 
 bool is_space(uint32_t cp) { return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xA0 || cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200A); }
 
-std::string read_all_gz(const std::string& path) {
-  gzFile gz = gzopen(path.c_str(), "rb");
-  if (!gz) throw Error(path + ": cannot open");
-  std::string out;
-  char buf[1 << 16];
-  int n;
-  while ((n = gzread(gz, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  gzclose(gz);
-  return out;
-}
-
 }  // namespace
 
 std::string normalize_answer_text(const std::string& s) {
@@ -85,7 +75,7 @@ std::string normalize_answer_text(const std::string& s) {
 }
 
 Answers read_answers(const std::string& path, const std::string& lang) {
-  const std::string text = read_all_gz(path);
+  const std::string text = read_maybe_gzipped(path);
   Answers out;
   size_t start = 0, n = 0;
   while (start < text.size()) {
@@ -124,7 +114,7 @@ Answers read_answers(const std::string& path, const std::string& lang) {
 }
 
 std::vector<std::pair<std::string, std::string>> read_mkqa_queries(const std::string& path, const std::string& lang) {
-  const std::string text = read_all_gz(path);
+  const std::string text = read_maybe_gzipped(path);
   std::vector<std::pair<std::string, std::string>> out;
   size_t start = 0;
   while (start < text.size()) {

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "engine/gz_file.h"
 #include "engine/evaluation.h"
 
 #ifndef M3_SOURCE_TREE
@@ -55,17 +56,6 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 namespace {
-
-std::string read_text(const std::string& path) {
-  gzFile gz = gzopen(path.c_str(), "rb");
-  if (!gz) throw Error(path + ": cannot open");
-  std::string out;
-  char buf[1 << 16];
-  int n;
-  while ((n = gzread(gz, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  gzclose(gz);
-  return out;
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
@@ -135,7 +125,7 @@ void add_question(QaSet& s, std::map<std::string, size_t>& para_ids, const std::
 QaSet read_squad(const std::string& path) {
   QaSet s;
   std::map<std::string, size_t> ids;
-  auto j = nlohmann::json::parse(read_text(path));
+  auto j = nlohmann::json::parse(read_maybe_gzipped(path));
   size_t n = 0;
   for (const auto& art : j["data"])
     for (const auto& para : art["paragraphs"])
@@ -151,7 +141,7 @@ QaSet read_jsonl_qa(const std::vector<std::string>& files, const char* question_
   std::map<std::string, size_t> ids;
   size_t n = 0;
   for (const auto& f : files)
-    for (const auto& line : lines_of(read_text(f))) {
+    for (const auto& line : lines_of(read_maybe_gzipped(f))) {
       if (line.empty()) continue;
       auto j = nlohmann::json::parse(line);
       if (!j["context"].is_string() || !j[question_key].is_string()) continue;  // a few published rows lack one
@@ -183,8 +173,8 @@ void run_dev_preset(const DevPresetOptions& o) {
     const std::string suffix = name.substr(name.rfind('.') + 1);
     if (suffix == "eng") continue;
     const std::string lang = suffix;
-    auto xx = lines_of(read_text(e.path()));
-    auto en = lines_of(read_text(e.path().string().substr(0, e.path().string().rfind('.')) + ".eng"));
+    auto xx = lines_of(read_maybe_gzipped(e.path()));
+    auto en = lines_of(read_maybe_gzipped(e.path().string().substr(0, e.path().string().rfind('.')) + ".eng"));
     size_t n = std::min(xx.size(), en.size());
     if (o.max_items) n = std::min(n, o.max_items);
     xx.resize(n);
@@ -212,7 +202,7 @@ void run_dev_preset(const DevPresetOptions& o) {
   std::vector<std::pair<std::string, StsPairs>> sts;
   {
     StsPairs p;
-    for (const auto& l : lines_of(read_text(dev + "/sts/stsbenchmark/sts-test.csv"))) {
+    for (const auto& l : lines_of(read_maybe_gzipped(dev + "/sts/stsbenchmark/sts-test.csv"))) {
       auto f = split(l, '\t');
       if (f.size() < 7) continue;
       p.gold.push_back(std::stod(f[4])); p.s1.push_back(f[5]); p.s2.push_back(f[6]);
@@ -221,8 +211,8 @@ void run_dev_preset(const DevPresetOptions& o) {
   }
   for (const char* track : {"track1.ar-ar", "track2.ar-en", "track3.es-es", "track4a.es-en", "track4b.es-en", "track5.en-en", "track6.tr-en"}) {
     StsPairs p;
-    auto in = lines_of(read_text(dev + "/sts/sts2017/STS.input." + track + ".txt"));
-    auto gs = lines_of(read_text(dev + "/sts/sts2017/STS.gs." + track + ".txt"));
+    auto in = lines_of(read_maybe_gzipped(dev + "/sts/sts2017/STS.input." + track + ".txt"));
+    auto gs = lines_of(read_maybe_gzipped(dev + "/sts/sts2017/STS.gs." + track + ".txt"));
     for (size_t i = 0; i < gs.size() && i < in.size(); ++i) {
       if (gs[i].empty()) continue;
       auto f = split(in[i], '\t');
@@ -233,7 +223,7 @@ void run_dev_preset(const DevPresetOptions& o) {
   }
   for (const char* lang : {"de", "es", "fr", "it", "ja", "nl", "pl", "pt", "ru", "zh"}) {
     StsPairs p;
-    for (const auto& l : lines_of(read_text(dev + "/sts/stsb-multi-mt/stsb-" + std::string(lang) + "-test.csv"))) {
+    for (const auto& l : lines_of(read_maybe_gzipped(dev + "/sts/stsb-multi-mt/stsb-" + std::string(lang) + "-test.csv"))) {
       auto f = csv_fields(l);
       if (f.size() < 3) continue;
       p.s1.push_back(f[0]); p.s2.push_back(f[1]); p.gold.push_back(std::stod(f[2]));
@@ -242,7 +232,7 @@ void run_dev_preset(const DevPresetOptions& o) {
   }
   {
     StsPairs p;
-    auto ls = lines_of(read_text(dev + "/sts/korsts/sts-test.tsv"));
+    auto ls = lines_of(read_maybe_gzipped(dev + "/sts/korsts/sts-test.tsv"));
     for (size_t i = 1; i < ls.size(); ++i) {
       auto f = split(ls[i], '\t');
       if (f.size() < 7) continue;
