@@ -1,6 +1,5 @@
 #include "engine/answers.h"
 
-#include <zlib.h>
 
 #include <nlohmann/json.hpp>
 

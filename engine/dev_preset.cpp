@@ -1,7 +1,6 @@
 #include "engine/dev_preset.h"
 
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
