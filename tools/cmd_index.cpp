@@ -57,6 +57,11 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
     auto s = ingest_corpus(*c, f->corpus, io);
     if (f->optimize && c->info().segments > 1) c->optimize();
     auto info = c->info();
+    if (s.documents == 0 && s.resumed_from > 0) {
+      std::fprintf(stderr, "m3 index: nothing new: %s was already indexed up to line %zu; collection has %zu documents\n",
+                   f->corpus.c_str(), s.resumed_from, info.documents);
+      return;
+    }
     std::fprintf(stderr,
                  "m3 index: %zu documents indexed in %.1f s (%.1f docs/s; %.1f%% of the time outside the encoder)%s%s; "
                  "collection has %zu documents, %.1f MB\n",
