@@ -1,17 +1,13 @@
 # Finds every dependency once; modules link the targets named here.
 #   Torch::Torch, m3::sentencepiece, m3::faiss, RocksDB::rocksdb, nlohmann_json, CLI11, Boost (headers),
 #   GTest, benchmark, ZLIB, streamvbyte, xxhash.
-# m3_module(<target> <folder>): a static library of the folder's *.cpp (an empty interface library while
-# the folder has none yet), with the repository root as include root.
+# m3_module(<target> <folder> [deps...]): a static library of the folder's *.cpp with the repository
+# root as include root, linking deps publicly.
 function(m3_module target folder)
   file(GLOB _srcs CONFIGURE_DEPENDS ${folder}/*.cpp)
-  if(_srcs)
-    add_library(${target} STATIC ${_srcs})
-    target_include_directories(${target} PUBLIC ${CMAKE_SOURCE_DIR})
-  else()
-    add_library(${target} INTERFACE)
-    target_include_directories(${target} INTERFACE ${CMAKE_SOURCE_DIR})
-  endif()
+  add_library(${target} STATIC ${_srcs})
+  target_include_directories(${target} PUBLIC ${CMAKE_SOURCE_DIR})
+  target_link_libraries(${target} PUBLIC ${ARGN})
 endfunction()
 
 find_package(Threads REQUIRED)

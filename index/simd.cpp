@@ -129,10 +129,14 @@ float dot_sign(const float* q, const uint8_t* bits, size_t n) {
 #endif
 
 #if defined(__AVX512F__)
-void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float* best) {
+namespace {
+// The 4x4-blocked MaxSim kernel shared by max_dots (offset 0) and max_dots_plus (a per-(vector, query)
+// table); the offset is a template argument so the plain kernel pays nothing for it.
+template <typename Offset>
+void max_dots_impl(const float* q, int nq, const float* d, int nd, size_t dim, float* best, Offset offset) {
   if (dim % 16 != 0) {
     for (int i = 0; i < nq; ++i)
-      for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim));
+      for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim) + offset(j, i));
     return;
   }
   int i = 0;
@@ -152,45 +156,23 @@ void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float*
           for (int b = 0; b < 4; ++b) acc[a][b] = _mm512_fmadd_ps(qv[a], dv[b], acc[a][b]);
       }
       for (int a = 0; a < 4; ++a)
-        for (int b = 0; b < 4; ++b) best[i + a] = std::max(best[i + a], _mm512_reduce_add_ps(acc[a][b]));
+        for (int b = 0; b < 4; ++b) best[i + a] = std::max(best[i + a], _mm512_reduce_add_ps(acc[a][b]) + offset(j + b, i + a));
     }
     for (; j < nd; ++j)
-      for (int a = 0; a < 4; ++a) best[i + a] = std::max(best[i + a], dot_f32(q0 + a * dim, d + j * dim, dim));
+      for (int a = 0; a < 4; ++a) best[i + a] = std::max(best[i + a], dot_f32(q0 + a * dim, d + j * dim, dim) + offset(j, i + a));
   }
   for (; i < nq; ++i)
-    for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim));
+    for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim) + offset(j, i));
+}
+
+}  // namespace
+
+void max_dots(const float* q, int nq, const float* d, int nd, size_t dim, float* best) {
+  max_dots_impl(q, nq, d, nd, dim, best, [](int, int) { return 0.f; });
 }
 
 void max_dots_plus(const float* q, int nq, const float* d, int nd, size_t dim, const float* const* add, float* best) {
-  if (dim % 16 != 0) {
-    for (int i = 0; i < nq; ++i)
-      for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim) + add[j][i]);
-    return;
-  }
-  int i = 0;
-  for (; i + 4 <= nq; i += 4) {
-    const float* q0 = q + i * dim;
-    int j = 0;
-    for (; j + 4 <= nd; j += 4) {
-      const float* d0 = d + j * dim;
-      __m512 acc[4][4];
-      for (auto& r : acc)
-        for (auto& a : r) a = _mm512_setzero_ps();
-      for (size_t t = 0; t < dim; t += 16) {
-        __m512 dv[4], qv[4];
-        for (int b = 0; b < 4; ++b) dv[b] = _mm512_loadu_ps(d0 + b * dim + t);
-        for (int a = 0; a < 4; ++a) qv[a] = _mm512_loadu_ps(q0 + a * dim + t);
-        for (int a = 0; a < 4; ++a)
-          for (int b = 0; b < 4; ++b) acc[a][b] = _mm512_fmadd_ps(qv[a], dv[b], acc[a][b]);
-      }
-      for (int a = 0; a < 4; ++a)
-        for (int b = 0; b < 4; ++b) best[i + a] = std::max(best[i + a], _mm512_reduce_add_ps(acc[a][b]) + add[j + b][i + a]);
-    }
-    for (; j < nd; ++j)
-      for (int a = 0; a < 4; ++a) best[i + a] = std::max(best[i + a], dot_f32(q0 + a * dim, d + j * dim, dim) + add[j][i + a]);
-  }
-  for (; i < nq; ++i)
-    for (int j = 0; j < nd; ++j) best[i] = std::max(best[i], dot_f32(q + i * dim, d + j * dim, dim) + add[j][i]);
+  max_dots_impl(q, nq, d, nd, dim, best, [add](int j, int i) { return add[j][i]; });
 }
 
 void dots(const float* q, int nq, const float* const* d, int nd, size_t dim, float* const* out) {
