@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "index/sparse_index.h"
 #include "index/topk.h"
@@ -77,6 +78,56 @@ TEST(SparseIndex, AlgorithmsAgreeOnZipfData) {
   Bitmap del(idx->num_docs());
   for (uint32_t r = 0; r < idx->num_docs(); r += 3) del.set(r);
   check_all_algos(*idx, qs, 10, &del);
+}
+
+// Weights shaped like a learned sparse head's (frequent terms light, rare terms heavy), times a
+// factor that changes with the doc range, so block maxima differ from list maxima. BMW's block-max
+// skips, its non-essential lists and its seeded threshold all get exercised.
+TEST(SparseIndex, AlgorithmsAgreeOnSkewedBlocks) {
+  test::TempDir dir;
+  std::mt19937_64 rng(8);
+  const size_t vocab = 5000;
+  test::Zipf z(vocab, 1.0);
+  auto shape = [&](SparseVector& v, float region) {
+    for (size_t j = 0; j < v.size(); ++j)
+      v.weights[j] = std::max(1e-4f, v.weights[j] * region * float(std::log(double(v.ids[j]) + 2) / std::log(double(vocab))));
+  };
+  Corpus c;
+  for (size_t i = 0; i < 20000; ++i) {
+    c.docs.push_back(test::random_sparse(5 + rng() % 40, z, 0.4f, rng));
+    shape(c.docs.back(), (i / 1000) % 5 == 0 ? 1.f : 0.15f);
+  }
+  auto idx = build(c, dir.sub("s.bin"));
+  std::vector<SparseVector> qs;
+  for (int i = 0; i < 60; ++i) {
+    qs.push_back(test::random_sparse(1 + rng() % 12, z, 0.4f, rng));
+    shape(qs.back(), 1.f);
+  }
+  for (int k : {1, 10, 50}) check_all_algos(*idx, qs, k, nullptr);
+  Bitmap del(idx->num_docs());
+  for (uint32_t r = 0; r < idx->num_docs(); r += 97) del.set(r);
+  check_all_algos(*idx, qs, 10, &del);
+}
+
+// BMW seeds its threshold with the k-th largest posting of one list, counting k + (number of
+// tombstones) postings so that k of them are live. Delete exactly the best postings of each
+// query's lists: a seed that ignored tombstones would then lose hits.
+TEST(SparseIndex, SeededThresholdCountsTombstones) {
+  test::TempDir dir;
+  std::mt19937_64 rng(9);
+  auto c = make_corpus(6000, 400, 0.7, 20, rng);
+  auto idx = build(c, dir.sub("s.bin"));
+  test::Zipf z(400, 0.7);
+  for (int i = 0; i < 30; ++i) {
+    auto qv = test::random_sparse(1 + rng() % 3, z, 0.4f, rng);
+    QuantizedQuery q = quantize_query(qv);
+    for (int k : {1, 5, 20}) {
+      Bitmap del(idx->num_docs());
+      for (const auto& h : brute(*idx, q, k + 3, nullptr))
+        if (rng() % 4 != 0) del.set(uint32_t(h.doc));
+      check_all_algos(*idx, {qv}, k, &del);
+    }
+  }
 }
 
 TEST(SparseIndex, TiesAreBrokenBySmallerDoc) {
