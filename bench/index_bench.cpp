@@ -484,12 +484,15 @@ struct MvFixture {
 };
 
 // Re-rank 200 candidates: prepare the query once (the tables of the binary/residual fast path, timed),
-// then score each candidate, as Snapshot::multivec_scores does. `reference`: decode + blocked kernel.
-void BM_MaxSim(benchmark::State& state, const char* codec, bool reference) {
+// then score each candidate, as Snapshot::multivec_scores does. `reference`: decode + blocked kernel;
+// `tables`: the fast path with the AMX kernel switched off (the nibble tables), on AMX CPUs.
+void BM_MaxSim(benchmark::State& state, const char* codec, bool reference, bool tables = false) {
   auto& f = MvFixture::get();
   const auto& st = *f.stores.at(codec);
   std::vector<float> scratch(f.dim), scores(200);
   std::vector<double> lat, cpu;
+  MaxSimQuery::set_amx_enabled(!tables);
+  bool amx = false;
   for (auto _ : state) {
     lat.clear();
     cpu.clear();
@@ -501,6 +504,7 @@ void BM_MaxSim(benchmark::State& state, const char* codec, bool reference) {
         for (size_t i = 0; i < f.cands[qi].size(); ++i) scores[i] = st.maxsim_reference(q, f.nq, f.cands[qi][i]);
       } else {
         MaxSimQuery pq = st.prepare(q, f.nq);
+        amx = pq.uses_amx();
         for (size_t i = 0; i < f.cands[qi].size(); ++i) scores[i] = st.maxsim(pq, f.cands[qi][i]);
       }
       benchmark::DoNotOptimize(scores.data());
@@ -508,12 +512,16 @@ void BM_MaxSim(benchmark::State& state, const char* codec, bool reference) {
       cpu.push_back(thread_cpu_us() - c0);
     }
   }
+  MaxSimQuery::set_amx_enabled(true);
   Stats s = stats(lat);
-  g_lat[std::string("multivec/") + codec + (reference ? "/reference" : "")] = s;
-  g_cpu[std::string("multivec/") + codec + (reference ? "/reference" : "")] = stats(cpu);
+  const std::string key = std::string("multivec/") + codec + (reference ? "/reference" : tables ? "/tables" : "");
+  g_lat[key] = s;
+  g_cpu[key] = stats(cpu);
   state.counters["p50_us"] = s.p50;
   state.counters["p99_us"] = s.p99;
-  if (reference) return;
+  state.counters["amx"] = amx;
+  if (reference || tables) return;
+  if (amx) note(std::string("multivec ") + codec + " kernel", "AMX-BF16 tiles (maxsim_amx.h)");
   // Error against fp32 on the same candidates.
   const auto& ref = *f.stores.at("fp32");
   double abs_err = 0, max_vs_ref = 0;  // max_vs_ref: the table path against decode + kernel
@@ -591,8 +599,11 @@ void register_all() {
   for (int ef : {16, 64, 128, 256}) reg("dense/hnsw/ef" + std::to_string(ef), [ef](benchmark::State& s) { BM_DenseHnsw(s, ef); });
   for (const char* c : {"fp32", "fp16", "int8", "binary", "residual-1", "residual-2", "residual-4"}) {
     reg(std::string("multivec/") + c, [c](benchmark::State& s) { BM_MaxSim(s, c, false); });
-    if (c[0] == 'b' || c[0] == 'r')  // the fast path's baseline, in the same run
+    if (c[0] == 'b' || c[0] == 'r') {  // the fast path's baselines, in the same run
       reg(std::string("multivec/") + c + "/reference", [c](benchmark::State& s) { BM_MaxSim(s, c, true); });
+      if (amx::available())
+        reg(std::string("multivec/") + c + "/tables", [c](benchmark::State& s) { BM_MaxSim(s, c, false, true); });
+    }
   }
   reg("multivec/binary-hamming-prescore", [](benchmark::State& s) { BM_Hamming(s); });
 }
@@ -608,6 +619,7 @@ void print_summary() {
       if (r > 0) ratio = fmt("%.1fx faster than exhaustive (p50)", r);
     } else if (name.rfind("multivec/", 0) == 0 && g_lat.count(name + "/reference")) {
       ratio = fmt("%.1fx faster than decode + kernel (p50)", g_lat[name + "/reference"].p50 / s.p50);
+      if (g_lat.count(name + "/tables")) ratio += fmt(", %.1fx faster than the nibble tables", g_lat[name + "/tables"].p50 / s.p50);
     } else if (name.rfind("dense/hnsw/", 0) == 0) {
       std::string raw = "dense/raw-faiss-hnsw/" + name.substr(std::string("dense/hnsw/").size());
       if (g_lat.count(raw))

@@ -18,6 +18,11 @@
 // 1e-5 of the dot products' scale); a document's score does not depend on which other candidates
 // were scored, so a search and a single-document score agree bit for bit.
 //
+// Where the CPU has AMX-BF16 (maxsim_amx.h) and dim is a multiple of 32, the per-dimension part
+// Σ_d q_d·value[code_d] of both codecs comes from the tile unit instead of the nibble tables, for
+// every bit width (residual: when the codebook's bucket values are bf16 numbers, as trained ones are);
+// the finishing step (scale or q·centroid, max over tokens) is shared.
+//
 // Other codecs (and queries whose tables would exceed kMaxTableBytes) take the reference path:
 // decode + the blocked kernel (MultiVectorStore::maxsim_reference).
 //
@@ -28,6 +33,7 @@
 #include <memory>
 #include <vector>
 
+#include "index/maxsim_amx.h"
 #include "index/multivec_codec.h"
 
 namespace m3 {
@@ -64,6 +70,10 @@ class MaxSimQuery {
   // Code bytes per table chunk with 32 lanes: 4 or 8 (0: by L1 size, the default). For tests and
   // benchmarks; scores differ only in float summation order.
   static void set_word_bytes(int bytes);
+  // Whether queries prepared from now on may use the AMX kernel where the CPU has it (default true).
+  // For tests and benchmarks that compare the two paths.
+  static void set_amx_enabled(bool enabled);
+  bool uses_amx() const { return amx_ != nullptr; }
 
   // s_mul of each document (out[i] for docs[i]); has_fast_path() only. A document's score does not
   // depend on the others in the call.
@@ -85,6 +95,7 @@ class MaxSimQuery {
   size_t positions_ = 0;   // nibbles per token code: dim/4 (binary), dim·bits/4 (residual)
   size_t code_offset_ = 0; // bytes before the bits: 4 (binary scale), 2 (residual centroid id)
   bool decode_residual_ = false;  // residual 4 bits: decoded residuals + q·centroid, no nibble tables
+  std::unique_ptr<amx::CodeDots> amx_;      // the tile kernel, instead of tables_ (AMX CPUs)
   std::unique_ptr<Floats> tables_;          // [group][position][16][lanes]
   mutable std::unique_ptr<Floats> cen_dots_;  // [centroid][groups·lanes]: q_i·centroid (residual)
   mutable std::vector<uint8_t> cen_done_;     // which rows of cen_dots_ are filled

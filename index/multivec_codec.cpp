@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "index/file_io.h"
+#include "index/maxsim_amx.h"
 #include "index/simd.h"
 
 namespace m3 {
@@ -100,8 +101,17 @@ ResidualCodebook ResidualCodebook::train(const float* x, size_t n, int dim, int 
   const int nb = 1 << bits;
   auto quantile = [&](double q) { return res[std::min(res.size() - 1, size_t(q * double(res.size())))]; };
   for (int i = 1; i < nb; ++i) cb.bucket_cutoffs.push_back(quantile(double(i) / nb));
-  for (int i = 0; i < nb; ++i) cb.bucket_values.push_back(quantile((i + 0.5) / nb));
+  // Bucket values are rounded to bf16 numbers (a relative change under 0.4%, far below the bucket
+  // widths) so that the AMX kernel reads them exactly (maxsim_amx.h).
+  for (int i = 0; i < nb; ++i) cb.bucket_values.push_back(amx::round_to_bf16(quantile((i + 0.5) / nb)));
+  cb.prepare_for_amx();
   return cb;
+}
+
+void ResidualCodebook::prepare_for_amx() {
+  centroid_parts.reset();
+  if (dim % 32 == 0 && num_centroids() > 0 && amx::available())
+    centroid_parts = std::make_shared<const amx::Bf16Parts>(amx::Bf16Parts::of(centroids.data(), num_centroids(), dim));
 }
 
 std::string ResidualCodebook::serialize() const {
@@ -135,6 +145,7 @@ ResidualCodebook ResidualCodebook::deserialize(const std::string& bytes, const s
   cb.bucket_cutoffs.assign(co, co + nb - 1);
   const float* v = r.array<float>(nb, "bucket values");
   cb.bucket_values.assign(v, v + nb);
+  cb.prepare_for_amx();
   return cb;
 }
 

@@ -17,6 +17,10 @@
 
 namespace m3 {
 
+namespace amx {
+struct Bf16Parts;
+}
+
 enum class MvCodec : uint32_t { Fp32 = 0, Fp16 = 1, Int8 = 2, Binary = 3, Residual = 4 };
 
 MvCodec parse_mv_codec(const std::string& name);  // UsageError naming the value and the valid names
@@ -31,6 +35,10 @@ struct ResidualCodebook {
   std::vector<float> bucket_cutoffs;  // 2^bits - 1 ascending
   std::vector<float> bucket_values;   // 2^bits
   size_t num_centroids() const { return dim ? centroids.size() / dim : 0; }
+  // The centroids as bf16 parts for the AMX MaxSim kernel (maxsim_amx.h); set by train() and
+  // deserialize() on AMX CPUs (call prepare_for_amx() after changing centroids by hand).
+  std::shared_ptr<const amx::Bf16Parts> centroid_parts;
+  void prepare_for_amx();
 
   // Trains on n vectors (a sample of at most 32·K). K = a power of two near 16·sqrt(n), capped at
   // 1024 (k-means on 2 CPU cores) and by n; centroid ids are stored as u16.

@@ -42,6 +42,7 @@ TEST_P(FastPath, EqualsReferenceOnRandomData) {
   test::TempDir dir;
   size_t checked = 0;
   double worst = 0;  // largest |fast - ref| / tolerance
+  size_t checked_amx = 0;
   for (int dim : {8, 64, 72, 200, 1024}) {
     if (codec == MvCodec::Binary && dim % 8) continue;
     // Clustered unit vectors (like M3 output) and unnormalised Gaussian ones with a larger scale.
@@ -69,20 +70,27 @@ TEST_P(FastPath, EqualsReferenceOnRandomData) {
         auto q = unit ? test::clustered(size_t(nq), dim, 30, 0.5f, rng) : gaussian(size_t(nq) * dim, 2.f, rng);
         double max_q_norm = 0;
         for (int i = 0; i < nq; ++i) max_q_norm = std::max(max_q_norm, norm(&q[size_t(i) * dim], dim));
-        MaxSimQuery pq = store->prepare(q.data(), nq);
-        ASSERT_TRUE(pq.has_fast_path());
-        for (uint32_t r = 0; r < lens.size(); ++r) {
-          const float ref = store->maxsim_reference(q.data(), nq, r);
-          // "1e-5 relative": relative to the scale of the dot products being summed.
-          const double tol = 1e-5 * std::max(std::fabs(double(ref)), max_q_norm * max_token_norm);
-          for (int word_bytes : {4, 8}) {  // both chunk sizes of the 32-lane kernel (chosen by L1 size)
-            MaxSimQuery::set_word_bytes(word_bytes);
-            const float fast = store->maxsim(pq, r);
-            EXPECT_NEAR(fast, ref, tol) << name << "/" << bits << " dim " << dim << (unit ? " unit" : " gaussian")
-                                        << " nq " << nq << " row " << r << " (" << lens[r] << " tokens)";
-            worst = std::max(worst, std::fabs(double(fast) - ref) / tol);
-            if (lens[r] == 0) EXPECT_EQ(fast, 0.f);
-            ++checked;
+        for (bool amx : {true, false}) {  // the tile kernel (where the CPU has AMX) and the nibble tables
+          MaxSimQuery::set_amx_enabled(amx);
+          MaxSimQuery pq = store->prepare(q.data(), nq);
+          MaxSimQuery::set_amx_enabled(true);
+          ASSERT_TRUE(pq.has_fast_path());
+          EXPECT_EQ(pq.uses_amx(), amx && amx::available() && dim % 32 == 0 && bits >= 2);
+          if (pq.uses_amx()) ++checked_amx;
+          for (uint32_t r = 0; r < lens.size(); ++r) {
+            const float ref = store->maxsim_reference(q.data(), nq, r);
+            // "1e-5 relative": relative to the scale of the dot products being summed.
+            const double tol = 1e-5 * std::max(std::fabs(double(ref)), max_q_norm * max_token_norm);
+            for (int word_bytes : {4, 8}) {  // both chunk sizes of the 32-lane kernel (chosen by L1 size)
+              MaxSimQuery::set_word_bytes(word_bytes);
+              const float fast = store->maxsim(pq, r);
+              EXPECT_NEAR(fast, ref, tol) << name << "/" << bits << " dim " << dim << (unit ? " unit" : " gaussian")
+                                          << " nq " << nq << " row " << r << " (" << lens[r] << " tokens)"
+                                          << (pq.uses_amx() ? " amx" : "");
+              worst = std::max(worst, std::fabs(double(fast) - ref) / tol);
+              if (lens[r] == 0) EXPECT_EQ(fast, 0.f);
+              ++checked;
+            }
           }
         }
       }
@@ -90,6 +98,7 @@ TEST_P(FastPath, EqualsReferenceOnRandomData) {
   }
   MaxSimQuery::set_word_bytes(0);
   EXPECT_GT(checked, 300u);
+  if (amx::available() && bits >= 2) EXPECT_GT(checked_amx, 0u);
   RecordProperty("worst_error_over_tolerance", std::to_string(worst));
   std::printf("%s/%d: worst |fast-ref| = %.3f of the tolerance\n", name, bits, worst);
 }
@@ -97,6 +106,31 @@ TEST_P(FastPath, EqualsReferenceOnRandomData) {
 INSTANTIATE_TEST_SUITE_P(Codecs, FastPath,
                          ::testing::Values(Case{"binary", 0}, Case{"residual", 1}, Case{"residual", 2}, Case{"residual", 4}),
                          [](const auto& info) { return std::string(info.param.codec) + std::to_string(info.param.bits); });
+
+TEST(MaxSimAmx, Bf16RoundingAndTrainedBucketValues) {
+  EXPECT_TRUE(amx::is_bf16(1.f));
+  EXPECT_TRUE(amx::is_bf16(-0.375f));
+  EXPECT_FALSE(amx::is_bf16(0.1f));
+  EXPECT_FLOAT_EQ(amx::round_to_bf16(1.00390625f), 1.f);        // halfway between 1 and 1+2^-7: to even
+  EXPECT_FLOAT_EQ(amx::round_to_bf16(1.01171875f), 1.015625f);  // halfway, odd below: up
+  EXPECT_NEAR(amx::round_to_bf16(0.1f), 0.1f, 0.1f / 256);
+  EXPECT_TRUE(amx::is_bf16(amx::round_to_bf16(0.1f)));
+  std::mt19937_64 rng(3);
+  auto x = test::clustered(500, 64, 10, 0.5f, rng);
+  for (int bits : {1, 2, 4}) {
+    auto cb = ResidualCodebook::train(x.data(), 500, 64, bits);
+    for (float v : cb.bucket_values) EXPECT_TRUE(amx::is_bf16(v)) << v;
+  }
+}
+
+TEST(MaxSimAmx, RejectsWhatTheKernelCannotReadExactly) {
+  std::vector<float> q(64, 0.5f);
+  const float ok[4] = {-0.5f, -0.125f, 0.125f, 0.5f}, bad[4] = {-0.5f, 0.1f, 0.125f, 0.5f};
+  EXPECT_THROW(amx::CodeDots(q.data(), 1, 64, 2, bad, 16), UsageError);
+  EXPECT_THROW(amx::CodeDots(q.data(), 1, 48, 2, ok, 16), UsageError);
+  EXPECT_THROW(amx::CodeDots(q.data(), 1, 64, 3, ok, 16), UsageError);
+  EXPECT_NO_THROW(amx::CodeDots(q.data(), 1, 64, 2, ok, 32));
+}
 
 TEST(MaxSimQuery, ScoresDoNotDependOnWhatWasScoredBefore) {
   const int dim = 128, nq = 20;
