@@ -27,6 +27,7 @@ Precision parse_precision(const std::string& name) {
 struct Encoder::Impl {
   std::string dir;
   std::string fingerprint;
+  FusionWeights fusion;
   ModelConfig config;
   EncoderOptions options;
   std::unique_ptr<Tokenizer> tokenizer;
@@ -44,6 +45,7 @@ std::unique_ptr<Encoder> Encoder::load(const std::string& model_dir, EncoderOpti
   Checkpoint ck = load_checkpoint(model_dir);
   impl->dir = model_dir;
   impl->fingerprint = ck.fingerprint;
+  impl->fusion = read_fusion_weights(model_dir);
   impl->config = ck.config;
   impl->tokenizer = Tokenizer::load(ck.tokenizer_path);
   if (impl->tokenizer->vocab_size() > ck.config.vocab_size)
@@ -67,6 +69,7 @@ const ModelConfig& Encoder::config() const { return impl_->config; }
 const EncoderOptions& Encoder::options() const { return impl_->options; }
 const std::string& Encoder::model_dir() const { return impl_->dir; }
 const std::string& Encoder::fingerprint() const { return impl_->fingerprint; }
+const FusionWeights& Encoder::fusion_weights() const { return impl_->fusion; }
 int Encoder::max_length() const { return impl_->max_length; }
 
 std::vector<int32_t> Encoder::tokenize(const std::string& text, int max_length) const {

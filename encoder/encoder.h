@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "encoder/embedding.h"
+#include "encoder/fusion_weights.h"
 #include "encoder/model_config.h"
 #include "encoder/tokenizer.h"
 
@@ -45,6 +46,7 @@ class Encoder {
   const EncoderOptions& options() const;
   const std::string& model_dir() const;
   const std::string& fingerprint() const;  // changes whenever config or weights change
+  const FusionWeights& fusion_weights() const;  // the model's m3_fusion.json (empty without one)
   int dense_dim() const { return config().hidden_size; }
   int multivec_dim() const { return config().multivec_dim(); }
   int max_length() const;                  // effective limit: min(option, model)

@@ -169,7 +169,7 @@ nlohmann::json Collection::extra() const { return store_->snapshot()->settings()
 SearchResult Collection::search_embedding(const Embedding& query, const SearchParams& params) const {
   params.validate();
   auto snap = store_->snapshot();
-  return search_snapshot(*snap, query, params);
+  return search_snapshot(*snap, query, params.with_model_weights(encoder_->fusion_weights()));
 }
 
 SearchResult Collection::search(const std::string& query, const SearchParams& params) const {
@@ -185,7 +185,7 @@ std::vector<SearchResult> Collection::search_batch(const std::vector<std::string
   std::vector<SearchResult> out;
   out.reserve(queries.size());
   for (const auto& e : embs) {
-    out.push_back(search_snapshot(*snap, e, params));
+    out.push_back(search_snapshot(*snap, e, params.with_model_weights(encoder_->fusion_weights())));
     out.back().encode_ms = encode_ms;
   }
   return out;

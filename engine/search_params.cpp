@@ -62,6 +62,14 @@ std::array<float, 3> SearchParams::effective_weights() const {
   }
 }
 
+SearchParams SearchParams::with_model_weights(const FusionWeights& model) const {
+  SearchParams p = *this;
+  if (p.weights || p.fusion != Fusion::Weighted) return p;
+  if (p.mode == SearchMode::DenseSparse && model.dense_sparse) p.weights = model.dense_sparse;
+  if (p.mode == SearchMode::All && model.all) p.weights = model.all;
+  return p;
+}
+
 void SearchParams::validate() const {
   if (k < 1 || k > 10000) throw UsageError("k must be in [1, 10000], got " + std::to_string(k));
   if (depth < 0 || depth > 100000) throw UsageError("depth must be in [0, 100000], got " + std::to_string(depth));

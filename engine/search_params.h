@@ -7,12 +7,15 @@
 //   dense+sparse  dense ∪ sparse top-depth (1000)     w1 s_dense + w2 s_lex          (1, 0.3)
 //   all           dense ∪ sparse top-depth (200)      w1 s_dense + w2 s_lex + w3 s_mul (1, 0.3, 1)
 //   bm25          BM25 over the M3 tokenizer's tokens BM25
+// A model directory may recommend its own fused-mode weights (encoder/fusion_weights.h); the
+// collection fills them in when a request gives none.
 #pragma once
 #include <array>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "encoder/fusion_weights.h"
 #include "index/types.h"
 
 namespace m3 {
@@ -39,6 +42,9 @@ struct SearchParams {
 
   int effective_depth() const;
   std::array<float, 3> effective_weights() const;
+  // These parameters with the model's recommended weights (m3_fusion.json) filled in where the
+  // request gave none: weighted dense+sparse and all only.
+  SearchParams with_model_weights(const FusionWeights& model) const;
   void validate() const;  // UsageError naming the parameter and its bounds
 };
 

@@ -30,12 +30,12 @@ std::string label_of(const std::string& path) {
 void print_table(const std::vector<EvalRow>& rows) {
   const bool qrels = rows.front().metrics.queries > 0 || !rows.front().answers;
   const bool answers = rows.front().answers.has_value();
-  std::printf("%-10s %-13s %7s", "topics", "mode", "queries");
+  std::printf("%-10s %-22s %7s", "topics", "mode", "queries");
   if (qrels) std::printf(" %8s %8s %8s %7s", "nDCG@10", "R@100", "MRR@10", "skipped");
   if (answers) std::printf(" %8s %8s", "R@20", "R@100");
   std::printf(" %9s %9s\n", "search s", "metric s");
   for (const auto& r : rows) {
-    std::printf("%-10s %-13s %7zu", r.label.c_str(), r.mode.c_str(), r.answers && !qrels ? r.answers->queries : r.metrics.queries);
+    std::printf("%-10s %-22s %7zu", r.label.c_str(), r.mode.c_str(), r.answers && !qrels ? r.answers->queries : r.metrics.queries);
     if (qrels) std::printf(" %8.4f %8.4f %8.4f %7zu", r.metrics.ndcg10, r.metrics.recall100, r.metrics.mrr10, r.metrics.skipped);
     if (answers) std::printf(" %8.4f %8.4f", r.answers->recall20, r.answers->recall100);
     std::printf(" %9.3f %9.4f\n", r.search_seconds, r.metric_seconds);
@@ -51,7 +51,7 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
     SearchFlags search;
     ModelFlags model;
     std::string collection, run_out, run_dir, answers, lang, json, preset, out_dir = "build/eval-dev";
-    std::vector<std::string> topics, qrels, modes;
+    std::vector<std::string> topics, qrels, modes, sweep;
     bool all_modes = false;
   };
   auto f = std::make_shared<Flags>();
@@ -62,6 +62,9 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
   sub.add_option("--mode", f->modes, "mode(s) to evaluate")->check(CLI::IsMember(search_mode_names()));
   sub.add_flag("--all-modes", f->all_modes, "evaluate every mode");
   add_search_flags(sub, f->search, false);
+  sub.add_option("--sweep-weights", f->sweep,
+                 "weight sets (dense,sparse[,multivec]) to try: one row per set for each weighted fused mode, "
+                 "queries encoded once");
   sub.add_option("--run-out", f->run_out, "TREC run file (one topics file and one mode)");
   sub.add_option("--run-dir", f->run_dir, "directory for run files <topics>.<mode>.run");
   sub.add_option("--answers", f->answers, "MKQA JSONL (as published, with --lang) or {qid, answers} JSONL");
@@ -101,23 +104,48 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
       throw UsageError("--qrels: give one file, or one per --topics file");
     if (!f->run_out.empty() && (topic_sets.size() != 1 || modes.size() != 1))
       throw UsageError("--run-out takes one topics file and one mode; use --run-dir for several");
+    if (!f->run_out.empty() && f->sweep.size() > 1)
+      throw UsageError("--run-out takes one weight set; use --run-dir with --sweep-weights");
     std::vector<Qrels> qrels;
     for (const auto& q : f->qrels) qrels.push_back(read_qrels(q));
     auto c = Collection::open(f->collection, nullptr, f->model.model);
     if (!f->run_dir.empty()) ::mkdir(f->run_dir.c_str(), 0755);
+    std::vector<std::array<float, 3>> sweep;
+    for (const auto& w : f->sweep) sweep.push_back(parse_weights(w));
+    if (!sweep.empty() && !f->search.weights.empty()) throw UsageError("give --weights or --sweep-weights, not both");
     std::vector<EvalRow> rows;
-    for (size_t t = 0; t < topic_sets.size(); ++t)
+    for (size_t t = 0; t < topic_sets.size(); ++t) {
+      // The queries are encoded once and shared by every mode and weight set of this topics file.
+      std::vector<std::string> texts;
+      for (const auto& topic : topic_sets[t].second) texts.push_back(topic.query);
+      const auto embeddings = c->encoder().encode(texts, to_params(f->search, modes.front()).query_max_length);
       for (const auto& mode : modes) {
         EvalInputs in;
         in.label = topic_sets[t].first;
         in.topics = topic_sets[t].second;
+        in.query_embeddings = &embeddings;
         if (!qrels.empty()) in.qrels = &qrels[qrels.size() == 1 ? 0 : t];
         if (!f->answers.empty()) in.answers = &answers;
         in.tag = "m3-" + std::string(mode == "dense+sparse" ? "dense_sparse" : mode);
-        if (!f->run_out.empty()) in.run_path = f->run_out;
-        else if (!f->run_dir.empty()) in.run_path = f->run_dir + "/" + in.label + "." + in.tag.substr(3) + ".run";
-        rows.push_back(evaluate(*c, in, to_params(f->search, mode)));
+        const SearchParams p = to_params(f->search, mode);
+        const bool fused = p.fusion == Fusion::Weighted && (p.mode == SearchMode::DenseSparse || p.mode == SearchMode::All);
+        if (sweep.empty() || !fused) {
+          if (!f->run_out.empty()) in.run_path = f->run_out;
+          else if (!f->run_dir.empty()) in.run_path = f->run_dir + "/" + in.label + "." + in.tag.substr(3) + ".run";
+          rows.push_back(evaluate(*c, in, p));
+          continue;
+        }
+        for (const auto& w : sweep) {
+          SearchParams pw = p;
+          pw.weights = w;
+          char name[96];
+          std::snprintf(name, sizeof name, "%s@%g,%g,%g", mode.c_str(), w[0], w[1], w[2]);
+          if (!f->run_dir.empty()) in.run_path = f->run_dir + "/" + in.label + "." + in.tag.substr(3) + "@" + (name + mode.size() + 1) + ".run";
+          rows.push_back(evaluate(*c, in, pw));
+          rows.back().mode = name;
+        }
       }
+    }
     print_table(rows);
     if (!f->json.empty()) {
       nlohmann::json j = nlohmann::json::array();

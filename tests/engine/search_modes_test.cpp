@@ -2,6 +2,9 @@
 // (on the representations as stored: Decisions 2), on a small corpus with depth >= corpus size.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <algorithm>
 
 #include "engine_test_helpers.h"
@@ -91,6 +94,60 @@ TEST_P(SearchModes, EqualBruteForceOverAllDocuments) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, SearchModes, ::testing::Values("fp16", "int8", "binary"));
+
+TEST(SearchModes, ModelWeightsFillOnlyWeightedFusedModesWithoutRequestWeights) {
+  FusionWeights model;
+  model.dense_sparse = std::array<float, 3>{0.5f, 1.f, 0.f};
+  model.all = std::array<float, 3>{0.2f, 1.f, 0.9f};
+  SearchParams p;
+  p.mode = SearchMode::All;
+  EXPECT_EQ(p.with_model_weights(model).effective_weights(), *model.all);
+  p.mode = SearchMode::DenseSparse;
+  EXPECT_EQ(p.with_model_weights(model).effective_weights(), *model.dense_sparse);
+  p.mode = SearchMode::Multivec;
+  EXPECT_FALSE(p.with_model_weights(model).weights);
+  p.mode = SearchMode::All;
+  p.weights = std::array<float, 3>{1.f, 1.f, 1.f};  // the request's own weights win
+  EXPECT_EQ(p.with_model_weights(model).effective_weights(), (std::array<float, 3>{1.f, 1.f, 1.f}));
+  p.weights.reset();
+  p.fusion = Fusion::Rrf;  // RRF keeps its own defaults
+  EXPECT_FALSE(p.with_model_weights(model).weights);
+  p.fusion = Fusion::Weighted;
+  EXPECT_FALSE(p.with_model_weights(FusionWeights{}).weights);  // no file: the paper's weights
+}
+
+TEST(SearchModes, CollectionRanksWithItsModelsWeights) {
+  // A copy of the tiny model with its own m3_fusion.json: `all` hits are scored with those weights.
+  namespace fs = std::filesystem;
+  const std::string model = fresh_dir("fw") + "-model";
+  fs::copy(m3::testing::tiny_model(), model, fs::copy_options::recursive);
+  std::ofstream(model + "/m3_fusion.json") << R"({"all": [0.1, 2.0, 0.5], "dense+sparse": [0.25, 1]})";
+  EncoderOptions o;
+  o.max_length = 64;
+  o.threads = 1;
+  std::shared_ptr<const Encoder> enc(Encoder::load(model, o));
+  EXPECT_EQ(enc->fingerprint(), m3::testing::tiny_encoder()->fingerprint());  // the file is not part of the model
+  auto c = Collection::create(fresh_dir("fwc"), CollectionOptions{}, enc);
+  c->add(m3::testing::synthetic_docs(40, 3));
+  c->commit();
+  SearchParams p;
+  p.k = 10;
+  size_t checked = 0;
+  for (const char* q : {"search engine", "Katze Haus", "雨 pluie"}) {
+    p.mode = SearchMode::All;
+    for (const auto& h : c->search(q, p).hits) {
+      ASSERT_TRUE(h.scores.dense && h.scores.sparse && h.scores.multivec);
+      EXPECT_NEAR(h.score, 0.1f * *h.scores.dense + 2.0f * *h.scores.sparse + 0.5f * *h.scores.multivec, 1e-5);
+      ++checked;
+    }
+    p.mode = SearchMode::DenseSparse;
+    for (const auto& h : c->search(q, p).hits) {
+      ASSERT_TRUE(h.scores.dense && h.scores.sparse);
+      EXPECT_NEAR(h.score, 0.25f * *h.scores.dense + 1.0f * *h.scores.sparse, 1e-5);
+    }
+  }
+  EXPECT_GT(checked, 10u);
+}
 
 TEST(SearchModes, DefaultDepthsAndWeightsFollowThePaper) {
   SearchParams p;
