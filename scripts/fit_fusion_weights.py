@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Choose a model's fused-mode weights on training-side QA data and write <model>/m3_fusion.json.
+
+The paper's weights (dense 1, sparse 0.3, multivec 1) suit BGE-M3, whose heads are of similar strength.
+A small model's heads can differ a lot (the default model's dense head is far weaker than its sparse
+and multi-vector heads), so the engine lets a model directory recommend its own weights
+(encoder/fusion_weights.h). This script picks them the way one picks any hyper-parameter: on data
+that is not the evaluation data.
+
+Data: the QA sets under ../shared/data/train/qa (ARCD train, JSQuAD valid, DRCD dev, CMRC 2018 dev,
+iApp valid, AfriQA dev: question -> its paragraph among all paragraphs of the file, as the dev
+preset does with their test splits). Nothing under ../shared/data/dev is read. At most --questions
+questions per set (a fixed-seed sample). Caveat, written into the output: the shipped model was
+trained on these files too, so the heads are scored on text they have seen.
+
+Per set: `m3 index` the paragraphs, then `m3 eval --sweep-weights` over a grid (queries encoded once).
+The weights with the best nDCG@10 averaged over the sets win; ties go to the earlier grid point.
+
+  python3 scripts/fit_fusion_weights.py [--model models/m3-default] [--questions 400] [--write]
+
+Without --write it prints the table and the winner only. Work files go to build/fit-fusion/.
+"""
+import argparse
+import gzip
+import json
+import os
+import random
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "..", "shared", "data", "train", "qa")
+
+
+def read_squad(path):
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        doc = json.load(f)
+    paragraphs, questions = [], []
+    for article in doc["data"]:
+        for para in article["paragraphs"]:
+            pid = len(paragraphs)
+            paragraphs.append(para["context"])
+            for qa in para["qas"]:
+                if qa.get("is_impossible"):
+                    continue
+                questions.append((qa["question"], pid))
+    return paragraphs, questions
+
+
+def read_jsonl_qa(paths, question_key):
+    index, paragraphs, questions = {}, [], []
+    for path in paths:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                r = json.loads(line)
+                ctx, q = r.get("context", ""), r.get(question_key, "")
+                if not ctx or not q:
+                    continue
+                if ctx not in index:
+                    index[ctx] = len(paragraphs)
+                    paragraphs.append(ctx)
+                questions.append((q, index[ctx]))
+    return paragraphs, questions
+
+
+def qa_sets():
+    afriqa_dir = os.path.join(DATA, "afriqa")
+    afriqa = sorted(os.path.join(afriqa_dir, n) for n in os.listdir(afriqa_dir) if n.endswith(".dev.json.gz"))
+    return {
+        "arcd-ar": read_squad(os.path.join(DATA, "arcd", "arcd-train.json.gz")),
+        "jsquad-ja": read_squad(os.path.join(DATA, "jsquad", "valid-v1.3.json.gz")),
+        "drcd-zh": read_squad(os.path.join(DATA, "drcd", "DRCD_dev.json.gz")),
+        "cmrc-zh": read_squad(os.path.join(DATA, "cmrc2018", "cmrc2018_dev.json.gz")),
+        "iapp-th": read_jsonl_qa([os.path.join(DATA, "iapp-wiki-qa", "valid.jsonl.gz")], "question"),
+        "afriqa-x": read_jsonl_qa(afriqa, "question_lang"),
+    }
+
+
+def grid_all():
+    # Only ratios matter for ranking: sparse fixed at 1, dense and multivec relative to it. The paper's
+    # point (1, 0.3, 1) = (3.33, 1, 3.33) is in the grid's span and added explicitly.
+    pts = [(d, 1.0, m) for d in (0, 0.1, 0.2, 0.35, 0.5, 1.0) for m in (0.25, 0.5, 1.0, 1.5, 2.5, 4.0, 6.0)]
+    return [(1.0, 0.3, 1.0)] + pts
+
+
+def grid_dense_sparse():
+    return [(1.0, 0.3)] + [(d, 1.0) for d in (0, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0, 2.0)]
+
+
+def fmt(w):
+    return ",".join("%g" % x for x in w)
+
+
+def run(cmd):
+    r = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        sys.exit("command failed: %s\n%s" % (" ".join(cmd), r.stderr[-2000:]))
+    return r.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "m3-default"))
+    ap.add_argument("--m3", default=os.path.join(ROOT, "build", "m3"))
+    ap.add_argument("--questions", type=int, default=400, help="questions per set at most")
+    ap.add_argument("--work", default=os.path.join(ROOT, "build", "fit-fusion"))
+    ap.add_argument("--write", action="store_true", help="write <model>/m3_fusion.json")
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    results = {}  # (mode, weights) -> {set: ndcg}
+    heads = {}
+    for name, (paragraphs, questions) in qa_sets().items():
+        rng = random.Random(42)
+        if len(questions) > a.questions:
+            questions = rng.sample(questions, a.questions)
+        d = os.path.join(a.work, name)
+        os.makedirs(d, exist_ok=True)
+        corpus, topics, qrels = (os.path.join(d, f) for f in ("corpus.jsonl", "topics.tsv", "qrels.txt"))
+        with open(corpus, "w", encoding="utf-8") as f:
+            for i, p in enumerate(paragraphs):
+                f.write(json.dumps({"docid": "p%d" % i, "text": p}, ensure_ascii=False) + "\n")
+        with open(topics, "w", encoding="utf-8") as t, open(qrels, "w") as q:
+            for i, (text, pid) in enumerate(questions):
+                t.write("q%d\t%s\n" % (i, " ".join(text.split())))
+                q.write("q%d 0 p%d 1\n" % (i, pid))
+        col = os.path.join(d, "col")
+        # Resumes an interrupted run and returns at once when the corpus is already indexed.
+        run([a.m3, "index", "--corpus", corpus, "--out", col, "--model", a.model, "--max-length", "512", "--quiet"])
+        print("%s: %d paragraphs, %d questions" % (name, len(paragraphs), len(questions)), file=sys.stderr, flush=True)
+        for mode, grid in (("all", grid_all()), ("dense+sparse", grid_dense_sparse())):
+            out = os.path.join(d, mode.replace("+", "_") + ".json")
+            run([a.m3, "eval", "--collection", col, "--model", a.model, "--topics", topics, "--qrels", qrels,
+                 "--mode", mode, "--sweep-weights"] + [fmt(w) for w in grid] + ["--json", out])
+            for row, w in zip(json.load(open(out)), grid):
+                results.setdefault((mode, w), {})[name] = row["ndcg@10"]
+        out = os.path.join(d, "heads.json")
+        run([a.m3, "eval", "--collection", col, "--model", a.model, "--topics", topics, "--qrels", qrels,
+             "--mode", "dense", "sparse", "multivec", "--json", out])
+        for row in json.load(open(out)):
+            heads.setdefault(row["mode"], {})[name] = row["ndcg@10"]
+
+    def avg(m):
+        return sum(m.values()) / len(m)
+
+    print("single heads, nDCG@10 averaged over the sets: " +
+          ", ".join("%s %.4f" % (k, avg(v)) for k, v in sorted(heads.items())))
+    best = {}
+    for mode in ("all", "dense+sparse"):
+        rows = [(w, avg(m)) for (md, w), m in results.items() if md == mode]
+        print("\n%s: weights -> nDCG@10 (average of %d sets)" % (mode, len(next(iter(results.values())))))
+        for w, v in rows:
+            print("  %-16s %.4f%s" % (fmt(w), v, "   (the paper's)" if w[:2] == (1.0, 0.3) else ""))
+        best[mode] = max(rows, key=lambda r: r[1])  # max keeps the first of equal values
+        print("best %s: %s (%.4f)" % (mode, fmt(best[mode][0]), best[mode][1]))
+    doc = {
+        "dense+sparse": list(best["dense+sparse"][0]),
+        "all": list(best["all"][0]),
+        "fitted_by": "scripts/fit_fusion_weights.py --questions %d" % a.questions,
+        "fitted_on": "train-side QA sets of ../shared/data/train/qa (" + ", ".join(sorted(heads["dense"])) +
+                     "); the model was trained on these files too; no evaluation (dev) data",
+        "train_side_ndcg10": {
+            "all": round(best["all"][1], 4), "dense+sparse": round(best["dense+sparse"][1], 4),
+            "all_paper_weights": round(avg(results[("all", (1.0, 0.3, 1.0))]), 4),
+            **{k: round(avg(v), 4) for k, v in heads.items()}},
+    }
+    print(json.dumps(doc, indent=2, ensure_ascii=False))
+    if a.write:
+        path = os.path.join(a.model, "m3_fusion.json")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        print("wrote " + path, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
