@@ -79,8 +79,8 @@ M3_AMX_TARGET void decode_token(const uint8_t* code, int dim, int bits, __m512i 
 constexpr int kChunksPerPass = 4;
 
 // C tiles 0..3 (+)= A tiles 4,5 (rows 0-15, 16-31) x B tiles 6,7 (query lanes 0-15, 16-31), over
-// `chunks` chunks of 32 dimensions; A part p (of a_parts) meets the query parts 0 .. 2-p.
-template <int a_parts>
+// `chunks` chunks of 32 dimensions; A part p (of a_parts) meets the query parts 0 .. q_parts-1-p.
+template <int a_parts, int q_parts>
 M3_AMX_TARGET void tiles_32_lanes(const uint16_t* const* a, size_t a_stride, const uint16_t* qt, int chunks,
                                   bool first, float* acc) {
   constexpr size_t kTile = 16 * 32;  // bf16 per B tile
@@ -100,8 +100,8 @@ M3_AMX_TARGET void tiles_32_lanes(const uint16_t* const* a, size_t a_stride, con
     for (int p = 0; p < a_parts; ++p) {
       _tile_loadd(4, a[p] + size_t(k) * 32, a_stride);
       _tile_loadd(5, a[p] + 16 * a_stride / 2 + size_t(k) * 32, a_stride);
-      const uint16_t* b = qt + size_t(k) * 3 * 2 * kTile;
-      for (int s = 0; s < 3 - p; ++s, b += 2 * kTile) {
+      const uint16_t* b = qt + size_t(k) * kParts * 2 * kTile;
+      for (int s = 0; s < q_parts - p; ++s, b += 2 * kTile) {
         _tile_loadd(6, b, 64);
         _tile_loadd(7, b + kTile, 64);
         _tile_dpbf16ps(0, 4, 6);
@@ -116,7 +116,7 @@ M3_AMX_TARGET void tiles_32_lanes(const uint16_t* const* a, size_t a_stride, con
   _tile_stored(3, acc + 16 * 32 + 16, kRow);
 }
 
-template <int a_parts>
+template <int a_parts, int q_parts>
 M3_AMX_TARGET void tiles_16_lanes(const uint16_t* const* a, size_t a_stride, const uint16_t* qt, int chunks,
                                   bool first, float* acc) {
   constexpr size_t kTile = 16 * 32;
@@ -132,8 +132,8 @@ M3_AMX_TARGET void tiles_16_lanes(const uint16_t* const* a, size_t a_stride, con
     for (int p = 0; p < a_parts; ++p) {
       _tile_loadd(4, a[p] + size_t(k) * 32, a_stride);
       _tile_loadd(5, a[p] + 16 * a_stride / 2 + size_t(k) * 32, a_stride);
-      const uint16_t* b = qt + size_t(k) * 3 * kTile;
-      for (int s = 0; s < 3 - p; ++s, b += kTile) {
+      const uint16_t* b = qt + size_t(k) * kParts * kTile;
+      for (int s = 0; s < q_parts - p; ++s, b += kTile) {
         _tile_loadd(6, b, 64);
         _tile_dpbf16ps(0, 4, 6);
         _tile_dpbf16ps(2, 5, 6);
@@ -143,26 +143,26 @@ M3_AMX_TARGET void tiles_16_lanes(const uint16_t* const* a, size_t a_stride, con
   _tile_stored(2, acc + 16 * 16, kRow);
 }
 
-template <int a_parts>
+template <int a_parts, int q_parts>
 M3_AMX_TARGET void tiles(int lanes, const uint16_t* const* a, size_t a_stride, const uint16_t* qt, int chunks, bool first,
                          float* acc) {
-  if (lanes == 32) tiles_32_lanes<a_parts>(a, a_stride, qt, chunks, first, acc);
-  else tiles_16_lanes<a_parts>(a, a_stride, qt, chunks, first, acc);
+  if (lanes == 32) tiles_32_lanes<a_parts, q_parts>(a, a_stride, qt, chunks, first, acc);
+  else tiles_16_lanes<a_parts, q_parts>(a, a_stride, qt, chunks, first, acc);
 }
 
 M3_AMX_TARGET void run_rows(const Bf16Parts& x, const uint16_t* qt, int lanes, float* acc) {
   static const TileConfig cfg;
   constexpr size_t kStep = CodeDots::kTokensPerStep;
   const int chunks = x.dim / 32;
-  const size_t tile_elems = size_t(3) * (lanes / 16) * 512;
+  const size_t tile_elems = size_t(kParts) * (lanes / 16) * 512;
   const size_t stride = size_t(x.dim) * sizeof(uint16_t);
   _tile_loadconfig(&cfg);
   for (int k0 = 0; k0 < chunks; k0 += kChunksPerPass) {
     const int kc = std::min(kChunksPerPass, chunks - k0);
     for (size_t r0 = 0; r0 < x.rows; r0 += kStep) {
-      const uint16_t* a[3];
-      for (int p = 0; p < 3; ++p) a[p] = x.part[p].data() + r0 * size_t(x.dim) + size_t(k0) * 32;
-      tiles<3>(lanes, a, stride, qt + size_t(k0) * tile_elems, kc, k0 == 0, acc + r0 * size_t(lanes));
+      const uint16_t* a[kParts];
+      for (int p = 0; p < kParts; ++p) a[p] = x.part[p].data() + r0 * size_t(x.dim) + size_t(k0) * 32;
+      tiles<kParts, kParts>(lanes, a, stride, qt + size_t(k0) * tile_elems, kc, k0 == 0, acc + r0 * size_t(lanes));
     }
   }
   _tile_release();
@@ -182,7 +182,7 @@ M3_AMX_TARGET void run(const uint8_t* const* tokens, size_t n, int dim, int bits
                 table = _mm512_load_si512(table_b);
   constexpr size_t kStep = CodeDots::kTokensPerStep;
   const int chunks = dim / 32;
-  const size_t tile_elems = size_t(3) * (lanes / 16) * 512;  // one chunk's B tiles
+  const size_t tile_elems = size_t(kParts) * (lanes / 16) * 512;  // one chunk's B tiles
   alignas(64) uint16_t dec[kStep * kChunksPerPass * 32] = {};
   _tile_loadconfig(&cfg);
   for (int k0 = 0; k0 < chunks; k0 += kChunksPerPass) {
@@ -190,10 +190,17 @@ M3_AMX_TARGET void run(const uint8_t* const* tokens, size_t n, int dim, int bits
     const size_t stride = size_t(kc) * 32 * sizeof(uint16_t);
     for (size_t t0 = 0; t0 < n; t0 += kStep) {
       const size_t m = std::min(kStep, n - t0);
+      if (k0 == 0) {
+        // The first pass reads one slice of each token's code; ask for the rest of the code now so the
+        // later passes find it in cache rather than each waiting on memory for its own slice.
+        const size_t code_bytes = size_t(dim) * bits / 8;
+        for (size_t t = 0; t < m; ++t)
+          for (size_t off = 64; off < code_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(tokens[t0 + t]) + off, _MM_HINT_T1);
+      }
       for (size_t t = 0; t < m; ++t)
         decode_token(tokens[t0 + t] + size_t(k0) * 4 * bits, kc * 32, bits, spread, shifts, table, dec + t * kc * 32);
       const uint16_t* a[1] = {dec};
-      tiles<1>(lanes, a, stride, qt + size_t(k0) * tile_elems, kc, k0 == 0, acc + t0 * size_t(lanes));
+      tiles<1, kParts>(lanes, a, stride, qt + size_t(k0) * tile_elems, kc, k0 == 0, acc + t0 * size_t(lanes));
     }
   }
   _tile_release();
@@ -230,20 +237,20 @@ CodeDots::CodeDots(const float* q, int nq, int dim, int bits, const float* value
   for (int v = 0; v < (1 << bits); ++v)
     if (!is_bf16(values[v])) throw UsageError("AMX MaxSim: code value " + std::to_string(values[v]) + " is not a bf16 number");
   for (int t = 0; t < 32; ++t) table_[t] = bf16_bits(values[t & ((1 << bits) - 1)]);
-  // Query vector i, dimension d -> three bf16 parts hi + mid + lo == q (each rounding leaves an exact
-  // fp32 remainder), stored per (group, chunk of 32 dims, part, 16-lane half) as B tiles: row p holds
-  // dims 2p, 2p+1 of each of the 16 columns.
+  // Query vector i, dimension d -> bf16 parts hi, lo (lo = the rounded remainder q - hi), stored per
+  // (group, chunk of 32 dims, part, 16-lane half) as B tiles: row p holds dims 2p, 2p+1 of each of
+  // the 16 columns.
   const int chunks = dim / 32, halves = lanes / 16;
-  qtiles_.assign(size_t(groups_) * chunks * 3 * halves * 512, 0);
+  qtiles_.assign(size_t(groups_) * chunks * kParts * halves * 512, 0);
   for (int i = 0; i < nq; ++i) {
     const int g = i / lanes, h = (i % lanes) / 16, col = i % 16;
     for (int d = 0; d < dim; ++d) {
       float rest = q[size_t(i) * dim + d];
       const int k = d / 32, p = (d % 32) / 2, e = d % 2;
-      for (int s = 0; s < 3; ++s) {
+      for (int s = 0; s < kParts; ++s) {
         const float part = round_to_bf16(rest);
         rest -= part;
-        const size_t tile = ((size_t(g) * chunks + k) * 3 + s) * halves + h;
+        const size_t tile = ((size_t(g) * chunks + k) * kParts + s) * halves + h;
         qtiles_[tile * 512 + size_t(p) * 32 + size_t(col) * 2 + e] = bf16_bits(part);
       }
     }
@@ -270,13 +277,13 @@ Bf16Parts Bf16Parts::of(const float* x, size_t rows, int dim) {
 void CodeDots::row_dots(int g, const Bf16Parts& x, float* acc) const {
   if (g < 0 || g >= groups_) throw UsageError("AMX MaxSim: lane group out of range");
   if (x.dim != dim_) throw UsageError("AMX MaxSim: rows of another dim");
-  const size_t per_group = size_t(dim_ / 32) * 3 * (lanes_ / 16) * 512;
+  const size_t per_group = size_t(dim_ / 32) * kParts * (lanes_ / 16) * 512;
   run_rows(x, qtiles_.data() + size_t(g) * per_group, lanes_, acc);
 }
 
 void CodeDots::dots(int g, const uint8_t* const* tokens, size_t n, float* acc) const {
   if (g < 0 || g >= groups_) throw UsageError("AMX MaxSim: lane group out of range");
-  const size_t per_group = size_t(dim_ / 32) * 3 * (lanes_ / 16) * 512;
+  const size_t per_group = size_t(dim_ / 32) * kParts * (lanes_ / 16) * 512;
   run(tokens, n, dim_, bits_, table_, qtiles_.data() + size_t(g) * per_group, lanes_, acc);
 }
 

@@ -197,9 +197,7 @@ MaxSimQuery::MaxSimQuery(const float* q, int nq, MvCodec codec, int dim, int bit
   // 4 bits: a nibble is one dimension, so a table look-up saves nothing over a multiply-add; the
   // residuals are decoded (no centroid rows to fetch) and q·centroid comes from the table below.
   decode_residual_ = codec == MvCodec::Residual && bits == 4;
-  // One code bit per dimension (binary, residual 1 bit): the nibble tables cover 4 dimensions per
-  // look-up and measured faster than the tile unit, which takes three passes for the query's parts.
-  if (b >= 2 && g_amx_enabled.load(std::memory_order_relaxed) && dim % 32 == 0 && amx::available()) {
+  if (g_amx_enabled.load(std::memory_order_relaxed) && dim % 32 == 0 && amx::available()) {
     const float pm1[2] = {-1.f, 1.f};  // binary: bit clear -> -1, set -> +1 (times the token's scale)
     const float* values = codec == MvCodec::Binary ? pm1 : cb->bucket_values.data();
     bool exact = true;
