@@ -190,13 +190,6 @@ M3_AMX_TARGET void run(const uint8_t* const* tokens, size_t n, int dim, int bits
     const size_t stride = size_t(kc) * 32 * sizeof(uint16_t);
     for (size_t t0 = 0; t0 < n; t0 += kStep) {
       const size_t m = std::min(kStep, n - t0);
-      if (k0 == 0) {
-        // The first pass reads one slice of each token's code; ask for the rest of the code now so the
-        // later passes find it in cache rather than each waiting on memory for its own slice.
-        const size_t code_bytes = size_t(dim) * bits / 8;
-        for (size_t t = 0; t < m; ++t)
-          for (size_t off = 64; off < code_bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(tokens[t0 + t]) + off, _MM_HINT_T1);
-      }
       for (size_t t = 0; t < m; ++t)
         decode_token(tokens[t0 + t] + size_t(k0) * 4 * bits, kc * 32, bits, spread, shifts, table, dec + t * kc * 32);
       const uint16_t* a[1] = {dec};
