@@ -20,8 +20,16 @@ std::string snippet(const std::string& s, size_t max_bytes) {
 }
 
 void print_hits(const std::string& query, const SearchParams& p, const SearchResult& r) {
-  std::printf("query: %s   [mode %s, encode %.1f ms, search %.1f ms]\n", query.c_str(), to_string(p.mode), r.encode_ms,
-              r.search_ms);
+  std::string weights;  // the fused modes say which weights scored them (the request's, the model's or the paper's)
+  if (p.fusion == Fusion::Weighted && (p.mode == SearchMode::DenseSparse || p.mode == SearchMode::All)) {
+    const auto w = p.effective_weights();
+    char buf[96];
+    if (p.mode == SearchMode::All) std::snprintf(buf, sizeof buf, ", weights %g,%g,%g", w[0], w[1], w[2]);
+    else std::snprintf(buf, sizeof buf, ", weights %g,%g", w[0], w[1]);
+    weights = buf;
+  }
+  std::printf("query: %s   [mode %s%s, encode %.1f ms, search %.1f ms]\n", query.c_str(), to_string(p.mode), weights.c_str(),
+              r.encode_ms, r.search_ms);
   if (r.hits.empty()) std::printf("   (no hits)\n");
   for (size_t i = 0; i < r.hits.size(); ++i) {
     const auto& h = r.hits[i];
@@ -75,7 +83,8 @@ M3_COMMAND("search", "Search a collection: QUERY... printed with per-head scores
       return;
     }
     auto results = c->search_batch(f->queries, p);
-    for (size_t i = 0; i < results.size(); ++i) print_hits(f->queries[i], p, results[i]);
+    const SearchParams used = p.with_model_weights(c->encoder().fusion_weights());
+    for (size_t i = 0; i < results.size(); ++i) print_hits(f->queries[i], used, results[i]);
   });
 });
 
