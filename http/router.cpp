@@ -224,7 +224,13 @@ Response Router::handle(const Request& req) {
         results.push_back({{"hits", hits}, {"took_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - q0).count()}});
       }
       const double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      res = json_response(200, batch ? json{{"results", results}, {"took_ms", took}} : json{{"hits", results[0]["hits"]}, {"took_ms", took}}, req);
+      json reply = batch ? json{{"results", results}, {"took_ms", took}} : json{{"hits", results[0]["hits"]}, {"took_ms", took}};
+      const SearchParams used = p.with_model_weights(c->encoder().fusion_weights());
+      if (used.fusion == Fusion::Weighted && (used.mode == SearchMode::DenseSparse || used.mode == SearchMode::All)) {
+        const auto w = used.effective_weights();  // the request's, the model's (m3_fusion.json) or the paper's
+        reply["weights"] = used.mode == SearchMode::All ? json{w[0], w[1], w[2]} : json{w[0], w[1]};
+      }
+      res = json_response(200, reply, req);
     } else if (parts.size() == 3 && parts[0] == "collections" && parts[2] == "documents") {
       endpoint = "documents";
       if (method != beast_http::verb::post) method_not_allowed();

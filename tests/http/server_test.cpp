@@ -119,11 +119,19 @@ TEST_F(ServerTest, SearchEveryModeSingleAndBatch) {
       EXPECT_TRUE(s.contains("dense") && s.contains("sparse") && s.contains("multivec"));
       EXPECT_NEAR(j["hits"][0]["score"].get<double>(),
                   s["dense"].get<double>() + 0.3 * s["sparse"].get<double>() + s["multivec"].get<double>(), 1e-4);
+      ASSERT_EQ(j["weights"].size(), 3u);  // the paper's: the fixture has no m3_fusion.json
+      EXPECT_NEAR(j["weights"][0].get<double>(), 1.0, 1e-6);
+      EXPECT_NEAR(j["weights"][1].get<double>(), 0.3, 1e-6);
+      EXPECT_NEAR(j["weights"][2].get<double>(), 1.0, 1e-6);
+    } else if (std::string(mode) != "dense+sparse") {
+      EXPECT_FALSE(j.contains("weights")) << mode;
     }
   }
   auto b = client_->post("/collections/c1/search", R"({"queries":["rain","text number 3"],"mode":"dense+sparse","k":3,"weights":[1,0.5],"depth":10})");
   ASSERT_EQ(b.status, 200);
   EXPECT_EQ(b.j()["results"].size(), 2u);
+  ASSERT_EQ(b.j()["weights"].size(), 2u);
+  EXPECT_NEAR(b.j()["weights"][1].get<double>(), 0.5, 1e-6);
 }
 
 TEST_F(ServerTest, DocumentsCommitDeleteAndEncode) {
