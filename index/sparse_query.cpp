@@ -2,7 +2,7 @@
 // impact.h, rank by (float score desc, doc asc) through TopK, and prune only when a bound
 // proves a document cannot enter: to_score(bound) <= threshold. "<=" is safe because documents
 // arrive in increasing doc order, so a newcomer tied with the current k-th hit loses the tie.
-// BMW also starts from a floor, a proven lower bound of the final k-th score taken before any
+// MaxScore and BMW also start from a floor, a proven lower bound of the final k-th score taken before any
 // document is scored; below a floor pruning must be strict (to_score(bound) < floor), since a
 // document that ties the final k-th hit may still win on its doc id.
 #include <algorithm>
@@ -20,7 +20,7 @@ struct Ctx {
   TopK topk;
   double mult;  // unit·scale
   const Bitmap* deleted;
-  float floor = 0;         // a proven lower bound of the final k-th score (BMW's seed), or 0
+  float floor = 0;         // a proven lower bound of the final k-th score (seed_floor()), or 0
   uint64_t min_enter = 0;  // the smallest integer score that can still enter (refresh())
 
   // Could a document whose integer score is at most `bound` still enter the top-k?
@@ -76,16 +76,56 @@ void exhaustive(const SparseIndex& idx, std::vector<PostingCursor>& cs, Ctx& c) 
     if (acc[d] && c.can_enter(acc[d])) c.push(d, acc[d]);
 }
 
+// A lower bound of the final k-th score before any document is scored: k postings of one list are k
+// distinct documents, each scoring at least its posting, so the k-th largest posting score of any one
+// list will do -- or the k-th largest block maximum (each block holds a posting at its maximum),
+// which needs no decoding. Lists are tried by decreasing max score until none can raise the bound.
+// With tombstones the caller asks for the (k + deleted rows)-th, so that k of those docs are live.
+uint64_t seed_threshold(const SparseIndex& idx, const std::vector<PostingCursor*>& by_max_desc, size_t k) {
+  uint64_t best = 0;
+  std::vector<uint8_t> vals;
+  for (const PostingCursor* cur : by_max_desc) {
+    if (cur->max_score() <= best) break;
+    if (cur->df() < k) continue;
+    const uint64_t b0 = cur->first_block(), b1 = cur->end_block();
+    vals.clear();
+    if (b1 - b0 >= k) {
+      vals.assign(idx.block_max() + b0, idx.block_max() + b1);
+    } else {  // few blocks: every impact (stored raw after each block's doc ids)
+      for (uint64_t b = b0; b < b1; ++b) {
+        uint32_t count = uint32_t(b + 1 < b1 ? kBlockSize : cur->df() - (b - b0) * kBlockSize);
+        const uint8_t* imp = idx.postings() + idx.block_offset()[b + 1] - count;
+        vals.insert(vals.end(), imp, imp + count);
+      }
+    }
+    std::nth_element(vals.begin(), vals.begin() + (k - 1), vals.end(), std::greater<uint8_t>());
+    best = std::max(best, uint64_t(vals[k - 1]) * cur->weight());
+  }
+  return best;
+}
+
+// Sets c's floor from seed_threshold() (cs sorted by ascending max score; tombstoned rows counted).
+void seed_floor(const SparseIndex& idx, std::vector<PostingCursor>& cs, Ctx& c) {
+  std::vector<PostingCursor*> desc;
+  for (size_t i = cs.size(); i-- > 0;) desc.push_back(&cs[i]);
+  if (uint64_t seed = seed_threshold(idx, desc, c.topk.k() + (c.deleted ? c.deleted->count() : 0))) {
+    c.floor = to_score(seed, c.mult);
+    c.refresh();
+  }
+}
+
 // MaxScore (Turtle & Flood), document-at-a-time: lists sorted by max score; the prefix whose summed
 // max scores cannot reach the threshold is "non-essential" and only probed for candidates that the
-// essential lists produced.
-void maxscore(std::vector<PostingCursor>& cs, Ctx& c) {
+// essential lists produced. The threshold starts from seed_threshold(), as BMW's does.
+void maxscore(const SparseIndex& idx, std::vector<PostingCursor>& cs, Ctx& c) {
   std::sort(cs.begin(), cs.end(), [](const PostingCursor& a, const PostingCursor& b) { return a.max_score() < b.max_score(); });
+  seed_floor(idx, cs, c);
   const size_t n = cs.size();
   std::vector<uint64_t> prefix(n);
   uint64_t run = 0;
   for (size_t i = 0; i < n; ++i) prefix[i] = run += cs[i].max_score();
   size_t non_essential = 0;
+  while (non_essential < n && !c.can_enter(prefix[non_essential])) ++non_essential;
   uint32_t cur = kEndDoc;
   for (auto& x : cs) cur = std::min(cur, x.doc());
   while (non_essential < n && cur != kEndDoc) {
@@ -115,34 +155,6 @@ void maxscore(std::vector<PostingCursor>& cs, Ctx& c) {
   }
 }
 
-// A lower bound of the final k-th score before any document is scored: k postings of one list are k
-// distinct documents, each scoring at least its posting, so the k-th largest posting score of any one
-// list will do -- or the k-th largest block maximum (each block holds a posting at its maximum),
-// which needs no decoding. Lists are tried by decreasing max score until none can raise the bound.
-// With tombstones the caller asks for the (k + deleted rows)-th, so that k of those docs are live.
-uint64_t seed_threshold(const SparseIndex& idx, const std::vector<PostingCursor*>& by_max_desc, size_t k) {
-  uint64_t best = 0;
-  std::vector<uint8_t> vals;
-  for (const PostingCursor* cur : by_max_desc) {
-    if (cur->max_score() <= best) break;
-    if (cur->df() < k) continue;
-    const uint64_t b0 = cur->first_block(), b1 = cur->end_block();
-    vals.clear();
-    if (b1 - b0 >= k) {
-      vals.assign(idx.block_max() + b0, idx.block_max() + b1);
-    } else {  // few blocks: every impact (stored raw after each block's doc ids)
-      for (uint64_t b = b0; b < b1; ++b) {
-        uint32_t count = uint32_t(b + 1 < b1 ? kBlockSize : cur->df() - (b - b0) * kBlockSize);
-        const uint8_t* imp = idx.postings() + idx.block_offset()[b + 1] - count;
-        vals.insert(vals.end(), imp, imp + count);
-      }
-    }
-    std::nth_element(vals.begin(), vals.begin() + (k - 1), vals.end(), std::greater<uint8_t>());
-    best = std::max(best, uint64_t(vals[k - 1]) * cur->weight());
-  }
-  return best;
-}
-
 // Block-max WAND (Ding & Suel) on MaxScore's split into essential and non-essential lists.
 // The lists whose max scores sum to no more than the threshold (the frequent, low-weight ones) cannot
 // bring a document in by themselves: they take no part in pivoting and are only probed, block maximum
@@ -157,14 +169,7 @@ uint64_t seed_threshold(const SparseIndex& idx, const std::vector<PostingCursor*
 void block_max_wand(const SparseIndex& idx, std::vector<PostingCursor>& cs, Ctx& c) {
   const size_t n = cs.size();
   std::sort(cs.begin(), cs.end(), [](const PostingCursor& a, const PostingCursor& b) { return a.max_score() < b.max_score(); });
-  {
-    std::vector<PostingCursor*> desc;
-    for (size_t i = n; i-- > 0;) desc.push_back(&cs[i]);
-    if (uint64_t seed = seed_threshold(idx, desc, c.topk.k() + (c.deleted ? c.deleted->count() : 0))) {
-      c.floor = to_score(seed, c.mult);
-      c.refresh();
-    }
-  }
+  seed_floor(idx, cs, c);
   std::vector<uint64_t> prefix(n);  // prefix[i]: sum of the max scores of cs[0..i]
   uint64_t run = 0;
   for (size_t i = 0; i < n; ++i) prefix[i] = run += cs[i].max_score();
@@ -235,7 +240,7 @@ std::vector<ScoredDoc> SparseIndex::search(const QuantizedQuery& q, int k, Spars
   if (cs.empty()) return {};
   switch (algo) {
     case SparseAlgo::Exhaustive: exhaustive(*this, cs, c); break;
-    case SparseAlgo::MaxScore: maxscore(cs, c); break;
+    case SparseAlgo::MaxScore: maxscore(*this, cs, c); break;
     case SparseAlgo::BlockMaxWand: block_max_wand(*this, cs, c); break;
   }
   return c.topk.take();
