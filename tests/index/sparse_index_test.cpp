@@ -55,6 +55,14 @@ void check_all_algos(const SparseIndex& idx, const std::vector<SparseVector>& qu
   }
 }
 
+// k = 1, 10, 50 on the live index, then k = 10 with every `every`-th row tombstoned.
+void check_ks_and_tombstones(const SparseIndex& idx, const std::vector<SparseVector>& queries, uint32_t every) {
+  for (int k : {1, 10, 50}) check_all_algos(idx, queries, k, nullptr);
+  Bitmap del(idx.num_docs());
+  for (uint32_t r = 0; r < idx.num_docs(); r += every) del.set(r);
+  check_all_algos(idx, queries, 10, &del);
+}
+
 TEST(SparseIndex, AlgorithmsAgreeOnUniformData) {
   test::TempDir dir;
   std::mt19937_64 rng(1);
@@ -74,10 +82,7 @@ TEST(SparseIndex, AlgorithmsAgreeOnZipfData) {
   test::Zipf z(50000, 1.1);
   std::vector<SparseVector> qs;
   for (int i = 0; i < 60; ++i) qs.push_back(test::random_sparse(1 + rng() % 20, z, 0.4f, rng));
-  for (int k : {1, 10, 50}) check_all_algos(*idx, qs, k, nullptr);
-  Bitmap del(idx->num_docs());
-  for (uint32_t r = 0; r < idx->num_docs(); r += 3) del.set(r);
-  check_all_algos(*idx, qs, 10, &del);
+  check_ks_and_tombstones(*idx, qs, 3);
 }
 
 // Weights shaped like a learned sparse head's (frequent terms light, rare terms heavy), times a
@@ -103,10 +108,7 @@ TEST(SparseIndex, AlgorithmsAgreeOnSkewedBlocks) {
     qs.push_back(test::random_sparse(1 + rng() % 12, z, 0.4f, rng));
     shape(qs.back(), 1.f);
   }
-  for (int k : {1, 10, 50}) check_all_algos(*idx, qs, k, nullptr);
-  Bitmap del(idx->num_docs());
-  for (uint32_t r = 0; r < idx->num_docs(); r += 97) del.set(r);
-  check_all_algos(*idx, qs, 10, &del);
+  check_ks_and_tombstones(*idx, qs, 97);
 }
 
 // BMW seeds its threshold with the k-th largest posting of one list, counting k + (number of
