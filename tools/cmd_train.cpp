@@ -81,7 +81,7 @@ M3_COMMAND("train", "Train or fine-tune an M3 model: MLM, dense contrastive pair
              sub.add_option("--time-budget", o.time_budget_s, "stop after this many seconds (the schedule is planned to fit)");
              sub.add_option("--pause-at-step", o.pause_at_step, "stop early at this step; continue later with --resume");
              sub.add_option("--device", o.device, "auto | cpu | cuda");
-             sub.add_option("--precision", o.precision, "auto (bf16 autocast on CUDA) | fp32 | bf16");
+             sub.add_option("--precision", o.precision, "auto (bf16 autocast on CUDA, fp32 on the CPU) | fp32 | bf16 (CUDA or CPU)");
              sub.add_option("--threads", o.threads, "CPU threads (0 = all cores)");
              sub.add_option("--seed", o.seed, "seed of data order, sampling, masking and initialisation");
              sub.add_option("--checkpoint-dir", o.checkpoint_dir, "where resume checkpoints go");

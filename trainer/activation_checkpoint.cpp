@@ -11,7 +11,7 @@ using torch::autograd::variable_list;
 struct CheckpointedLayer : torch::autograd::Function<CheckpointedLayer> {
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor additive_mask, XlmLayerImpl* layer) {
     ctx->saved_data["layer"] = reinterpret_cast<int64_t>(layer);
-    ctx->saved_data["autocast"] = compat::cuda_autocast_enabled();
+    ctx->saved_data["autocast"] = compat::autocast_enabled(x.device().is_cuda());
     ctx->saved_data["rng"] = compat::generator_state(x.device());
     ctx->save_for_backward({x, additive_mask});
     torch::NoGradGuard no_grad;
@@ -29,7 +29,7 @@ struct CheckpointedLayer : torch::autograd::Function<CheckpointedLayer> {
     torch::Tensor y;
     {
       torch::AutoGradMode with_grad(true);
-      compat::CudaAutocastScope autocast(ctx->saved_data["autocast"].toBool());
+      compat::AutocastScope autocast(ctx->saved_data["autocast"].toBool(), device.is_cuda());
       y = layer->forward(x, additive_mask);
     }
     compat::set_generator_state(device, now);

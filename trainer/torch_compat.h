@@ -7,51 +7,68 @@
 
 namespace m3::trainer::compat {
 
+// Autocast state per device type (`cuda` true: the CUDA device, false: the CPU). CPU autocast
+// (bf16 matmuls through oneDNN, which uses AMX / AVX-512-BF16 where the CPU has them) lets the
+// trainer run in bf16 on a machine without a GPU.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-inline bool cuda_autocast_enabled() { return at::autocast::is_autocast_enabled(at::kCUDA); }
-inline void set_cuda_autocast(bool on) { at::autocast::set_autocast_enabled(at::kCUDA, on); }
-inline void set_cuda_autocast_dtype(at::ScalarType t) { at::autocast::set_autocast_dtype(at::kCUDA, t); }
+inline at::DeviceType autocast_type(bool cuda) { return cuda ? at::kCUDA : at::kCPU; }
+inline bool autocast_enabled(bool cuda) { return at::autocast::is_autocast_enabled(autocast_type(cuda)); }
+inline void set_autocast(bool cuda, bool on) { at::autocast::set_autocast_enabled(autocast_type(cuda), on); }
+inline void set_autocast_dtype(bool cuda, at::ScalarType t) { at::autocast::set_autocast_dtype(autocast_type(cuda), t); }
 #else
-inline bool cuda_autocast_enabled() { return at::autocast::is_enabled(); }
-inline void set_cuda_autocast(bool on) { at::autocast::set_enabled(on); }
-inline void set_cuda_autocast_dtype(at::ScalarType t) { at::autocast::set_autocast_gpu_dtype(t); }
+inline bool autocast_enabled(bool cuda) { return cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled(); }
+inline void set_autocast(bool cuda, bool on) {
+  if (cuda) at::autocast::set_enabled(on);
+  else at::autocast::set_cpu_enabled(on);
+}
+inline void set_autocast_dtype(bool cuda, at::ScalarType t) {
+  if (cuda) at::autocast::set_autocast_gpu_dtype(t);
+  else at::autocast::set_autocast_cpu_dtype(t);
+}
 #endif
 
-// RAII: CUDA autocast on (bf16) for one scope of this thread. Autocast state is thread-local, so the
-// recomputation in a checkpointed backward (another thread on CUDA) opens its own scope. Leaving the
-// outermost scope clears the cast cache, which would otherwise keep casts of weights the optimiser
-// has since changed.
-class CudaAutocastScope {
+// RAII: bf16 autocast on for one scope of this thread, on the CUDA device (`cuda`) or the CPU.
+// Autocast state is thread-local, so the recomputation in a checkpointed backward (another thread on
+// CUDA) opens its own scope. Leaving the outermost scope clears the cast cache, which would otherwise
+// keep casts of weights the optimiser has since changed.
+class AutocastScope {
  public:
-  explicit CudaAutocastScope(bool on) : on_(on), was_(cuda_autocast_enabled()) {
+  AutocastScope(bool on, bool cuda) : on_(on), cuda_(cuda), was_(autocast_enabled(cuda)) {
     if (!on_) return;
-    set_cuda_autocast_dtype(at::kBFloat16);
-    set_cuda_autocast(true);
+    set_autocast_dtype(cuda_, at::kBFloat16);
+    set_autocast(cuda_, true);
     at::autocast::increment_nesting();
   }
-  ~CudaAutocastScope() {
+  ~AutocastScope() {
     if (!on_) return;
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    set_cuda_autocast(was_);
+    set_autocast(cuda_, was_);
   }
-  CudaAutocastScope(const CudaAutocastScope&) = delete;
-  CudaAutocastScope& operator=(const CudaAutocastScope&) = delete;
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
 
  private:
-  bool on_, was_;
+  bool on_, cuda_, was_;
 };
 
-// RAII: CUDA autocast off for one scope (score matrices and losses stay in fp32 even when the encoder
-// runs in bf16: scores are divided by τ = 0.02, which would magnify bf16's rounding fifty-fold).
-class CudaAutocastPause {
+// RAII: autocast off on both device types for one scope (score matrices and losses stay in fp32 even
+// when the encoder runs in bf16: scores are divided by τ = 0.02, which would magnify bf16's rounding
+// fifty-fold).
+class AutocastPause {
  public:
-  CudaAutocastPause() : was_(cuda_autocast_enabled()) { set_cuda_autocast(false); }
-  ~CudaAutocastPause() { set_cuda_autocast(was_); }
-  CudaAutocastPause(const CudaAutocastPause&) = delete;
-  CudaAutocastPause& operator=(const CudaAutocastPause&) = delete;
+  AutocastPause() : cuda_was_(autocast_enabled(true)), cpu_was_(autocast_enabled(false)) {
+    set_autocast(true, false);
+    set_autocast(false, false);
+  }
+  ~AutocastPause() {
+    set_autocast(true, cuda_was_);
+    set_autocast(false, cpu_was_);
+  }
+  AutocastPause(const AutocastPause&) = delete;
+  AutocastPause& operator=(const AutocastPause&) = delete;
 
  private:
-  bool was_;
+  bool cuda_was_, cpu_was_;
 };
 
 // The default generator of a device (its dropout / random-init stream).

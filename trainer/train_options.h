@@ -58,7 +58,7 @@ struct TrainOptions {
   int64_t pause_at_step = 0;  // stop early at this step (checkpoint saved), to continue with resume
 
   std::string device = "auto";     // auto | cpu | cuda
-  std::string precision = "auto";  // auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | bf16
+  std::string precision = "auto";  // auto (bf16 autocast on CUDA, fp32 on CPU) | fp32 | bf16 (CUDA or CPU)
   int threads = 0;                 // CPU intra-op threads; 0 = all cores
   uint64_t seed = 42;
 

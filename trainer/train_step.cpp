@@ -61,7 +61,7 @@ StepLoss mlm_step(M3Model& model, MlmHead& head, const PaddedTexts& masked_input
 StepLoss pairs_step(M3Model& model, const PaddedTexts& queries, const PaddedTexts& passages, const StepSettings& s) {
   auto q = encode_texts(model, queries, s.sub_batch, s.device);
   auto p = encode_texts(model, passages, s.sub_batch, s.device);
-  compat::CudaAutocastPause fp32_scores;
+  compat::AutocastPause fp32_scores;
   auto loss = info_nce(dense_score_matrix(q.dense.to(torch::kFloat), p.dense.to(torch::kFloat)) / s.temperature, 1);
   return {loss, {{"dense", loss.detach()}}};
 }
@@ -70,7 +70,7 @@ StepLoss unified_step(M3Model& model, const PaddedTexts& queries, const PaddedTe
                       bool self_distill, const StepSettings& s) {
   auto q = encode_texts(model, queries, s.sub_batch, s.device);
   auto p = encode_texts(model, passages, s.sub_batch, s.device);
-  compat::CudaAutocastPause fp32_scores;
+  compat::AutocastPause fp32_scores;
   auto f = [](const torch::Tensor& t) { return t.to(torch::kFloat); };
   auto sd = dense_score_matrix(f(q.dense), f(p.dense));
   auto sl = sparse_score_matrix(q.ids, f(q.sparse), p.ids, f(p.sparse));

@@ -75,8 +75,7 @@ torch::Device pick_device(const std::string& name) {
 bool pick_autocast(const std::string& precision, const torch::Device& device) {
   if (precision == "fp32") return false;
   if (precision == "bf16") {
-    if (!device.is_cuda()) throw UsageError("--precision bf16 needs CUDA (CPU training runs in fp32)");
-    return true;
+    return true;  // CUDA, or the CPU's bf16 matmuls (oneDNN: AMX / AVX-512-BF16 where present)
   }
   if (precision != "auto") throw UsageError("--precision must be auto, fp32 or bf16, got '" + precision + "'");
   return device.is_cuda();
@@ -259,7 +258,7 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
     StepLoss step_loss;
     int64_t tokens = 0;
     auto forward = [&] {
-      compat::CudaAutocastScope scope(autocast);
+      compat::AutocastScope scope(autocast, device.is_cuda());
       switch (o.stage) {
         case Stage::Mlm: {
           auto texts = pad_texts(sampled.queries, plen);

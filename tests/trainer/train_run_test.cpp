@@ -10,6 +10,7 @@
 #include "encoder/m3_model.h"
 #include "trainer/rng.h"
 #include "trainer/token_corpus.h"
+#include "trainer/torch_compat.h"
 #include "trainer/trainer.h"
 
 namespace m3::trainer {
@@ -107,6 +108,29 @@ TEST_F(TrainRun, UnifiedStageLowersTheLossAndWritesALoadableModelThatLearned) {
     wins += (q * enc(e.pos[0])).sum().item<float>() > (q * enc(e.neg[0])).sum().item<float>();
   }
   EXPECT_GT(wins, n * 3 / 4) << wins << " of " << n;
+}
+
+// bf16 autocast on the CPU (oneDNN's bf16 matmuls): the run must really use it (no fp32 fallback),
+// start from the same loss as fp32 within bf16's rounding, learn, and leave autocast off afterwards.
+TEST_F(TrainRun, CpuBf16AutocastTrainsLikeFp32) {
+  auto f32 = options(Stage::Unified, "f32");
+  f32.max_steps = 40;
+  f32.sub_batch = 16;
+  f32.activation_checkpointing = true;  // the recomputation must replay autocast too
+  f32.precision = "fp32";
+  auto bf16 = f32;
+  bf16.out_dir = (dir_ / "bf16").string();
+  bf16.precision = "bf16";
+  bf16.device = "cpu";
+  std::ostringstream log32, log16;
+  auto a = train(f32, log32);
+  auto b = train(bf16, log16);
+  EXPECT_NE(log16.str().find("bf16 autocast"), std::string::npos) << log16.str();
+  EXPECT_EQ(log16.str().find("autocast failed"), std::string::npos) << log16.str();
+  EXPECT_NEAR(b.first_loss, a.first_loss, 0.02 * a.first_loss) << log16.str();
+  EXPECT_NE(b.first_loss, a.first_loss) << "bf16 gave fp32's loss bit for bit: autocast did nothing";
+  EXPECT_LT(b.last_loss, 0.7 * b.first_loss) << log16.str();
+  EXPECT_FALSE(compat::autocast_enabled(/*cuda=*/false));
 }
 
 TEST_F(TrainRun, MlmAndPairsStagesLowerTheirLoss) {
