@@ -22,6 +22,7 @@ Without --write it prints the table and the winner only. Work files go to build/
 """
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import random
@@ -125,8 +126,9 @@ def main():
             for i, (text, pid) in enumerate(questions):
                 t.write("q%d\t%s\n" % (i, " ".join(text.split())))
                 q.write("q%d 0 p%d 1\n" % (i, pid))
-        col = os.path.join(d, "col")
+        # One collection per model directory (a collection is bound to its model's fingerprint).
         # Resumes an interrupted run and returns at once when the corpus is already indexed.
+        col = os.path.join(d, "col-" + hashlib.sha1(os.path.abspath(a.model).encode()).hexdigest()[:10])
         run([a.m3, "index", "--corpus", corpus, "--out", col, "--model", a.model, "--max-length", "512", "--quiet"])
         print("%s: %d paragraphs, %d questions" % (name, len(paragraphs), len(questions)), file=sys.stderr, flush=True)
         for mode, grid in (("all", grid_all()), ("dense+sparse", grid_dense_sparse())):
