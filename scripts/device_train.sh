@@ -4,11 +4,13 @@
 #
 #   bash scripts/device_train.sh                        # GPU: build the trainer, train, results in $OUT
 #   DEVICE=cpu BUDGET_S=60 M3=build/m3 bash scripts/device_train.sh   # dry run here on the CPU
+#   INIT=models/m3-default bash scripts/device_train.sh # continue a model: pairs -> unified (+ ablation)
 #
 # Steps: (1) build `m3` with only the trainer (M3_TRAINER_ONLY) against the machine's own PyTorch
 # (CMake; a direct g++ build if CMake fails); (2) unpack the token ids; (3) run the stages, each
 # stopping at its share of BUDGET_S and saving its model:
 #     mlm -> pairs -> unified (plain losses, then self-distillation)  = the default model
+#     (with INIT=<model dir>: that model replaces mlm, and mlm's share of the budget goes to pairs)
 #                  -> unified --no-self-distill                       = the ablation model
 # (4) put into $OUT: the log, the loss curves (JSON lines), and each model directory as a tar split
 # in 15 MiB parts (the device tool returns at most 8 files of 16 MiB each). Reassemble with
@@ -27,6 +29,7 @@ PYTHON=${PYTHON:-python3}
 JOBS=${JOBS:-$(nproc)}
 M3=${M3:-}                         # a ready m3 binary (skips the build; the CPU dry run uses build/m3)
 ABLATION=${ABLATION:-1}            # 0: give the ablation's share to the main run instead
+INIT=${INIT:-}                     # a model directory to continue from: skips the mlm stage (its share goes to pairs)
 
 # Model and batch shape. The GPU defaults fill an H200 with short texts; the CPU dry run is tiny.
 LAYERS=${LAYERS:-6} HIDDEN=${HIDDEN:-256} HEADS=${HEADS:-4} FFN=${FFN:-1024} MAXPOS=${MAXPOS:-514}
@@ -105,6 +108,10 @@ echo "== data: $(du -h "$DATA" | cut -f1) of token ids ($(since)s)"
 # ---- (3) stages ------------------------------------------------------------------------------
 LEFT=$(( TOTAL_S - $(since) - RESERVE_S ))
 if [ "$LEFT" -lt "$BUDGET_S" ]; then echo "== training budget cut to ${LEFT}s to end within TOTAL_S=${TOTAL_S}s"; BUDGET_S=$LEFT; fi
+if [ -n "$INIT" ]; then
+  [ -f "$INIT/config.json" ] || { echo "INIT=$INIT is not a model directory"; exit 1; }
+  SHARE_PAIRS=$((SHARE_PAIRS + SHARE_MLM)); SHARE_MLM=0
+fi
 [ "$ABLATION" = 1 ] || { SHARE_UNIFIED=$((SHARE_UNIFIED + SHARE_ABLATION)); SHARE_ABLATION=0; }
 share() { echo $(( BUDGET_S * $1 / 100 )); }
 COMMON=(--data "$DATA" --device "$DEVICE" --log-every "$LOG_EVERY" --log-json "$OUT/curves.jsonl" --query-max-len "$QUERY_LEN"
@@ -123,10 +130,15 @@ pack() {  # model dir -> $OUT/<name>.tar.part-* (the tool returns files of 16 Mi
   echo "== $name: $(du -sh "$WORK/$name" | cut -f1) -> $OUT/$name.tar.part-* ($(since)s)"
 }
 
+PAIRS_INIT=$WORK/mlm
+if [ -n "$INIT" ]; then
+  PAIRS_INIT=$INIT; echo "== continuing from $INIT (no mlm stage)"
+else
 stage mlm f32 --stage mlm --tokenizer "$TOKENIZER" --layers "$LAYERS" --hidden "$HIDDEN" --heads "$HEADS" --ffn "$FFN" \
   --max-positions "$MAXPOS" --lr "$MLM_LR" --batch-tokens "$MLM_TOKENS" --max-batch "$MAX_BATCH" --mlm-rate 0.15 \
   --time-budget "$(share "$SHARE_MLM")" --warmup-ratio 0.06 || exit 1
-stage pairs f32 --stage pairs --init "$WORK/mlm" --lr "$PAIR_LR" --batch-tokens "$PAIR_TOKENS" --max-batch "$MAX_BATCH" \
+fi
+stage pairs f32 --stage pairs --init "$PAIRS_INIT" --lr "$PAIR_LR" --batch-tokens "$PAIR_TOKENS" --max-batch "$MAX_BATCH" \
   --time-budget "$(share "$SHARE_PAIRS")" --warmup-ratio 0.1 || exit 1
 # The unified stage: group 1 + 7 negatives; the first 30% of its steps train the plain per-head
 # losses (the paper's warm-up), then self-distillation (M3-SPEC §4).
