@@ -19,6 +19,7 @@ DATA_ROOT=${DATA_ROOT:-$PWD/../shared/data/train}
 BUILD=${BUILD:-build}
 VOCAB=${VOCAB:-24000}
 THREADS=${THREADS:-2}
+QA_HOLDOUT=${QA_HOLDOUT:-10}   # % of QA paragraphs kept out of training, for fit_fusion_weights.py --holdout-percent
 PREP=.device/prep
 GPU_DIR=.device/gpu
 
@@ -28,10 +29,12 @@ cmake --build "$BUILD" --target m3 -j"$THREADS" >/dev/null
 mkdir -p "$PREP" "$GPU_DIR/data" "$GPU_DIR/third_party/include"
 if [ ! -f "$PREP/sentencepiece.bpe.model" ]; then
   echo "== training a $VOCAB-piece vocabulary and tokenising (several minutes on 2 cores)"
-  "$BUILD/m3" train-prep --data-root "$DATA_ROOT" --out "$PREP" --train-vocab "$VOCAB" --threads "$THREADS" --jsonl
+  "$BUILD/m3" train-prep --data-root "$DATA_ROOT" --out "$PREP" --train-vocab "$VOCAB" --threads "$THREADS" --jsonl \
+    --qa-holdout-percent "$QA_HOLDOUT"
 elif [ ! -f "$PREP/train.tok" ]; then
   echo "== tokenising with the existing vocabulary"
-  "$BUILD/m3" train-prep --data-root "$DATA_ROOT" --out "$PREP" --tokenizer "$PREP/sentencepiece.bpe.model" --jsonl
+  "$BUILD/m3" train-prep --data-root "$DATA_ROOT" --out "$PREP" --tokenizer "$PREP/sentencepiece.bpe.model" --jsonl \
+    --qa-holdout-percent "$QA_HOLDOUT"
 fi
 
 if [ ! -f "$GPU_DIR/data/train.tok.xz" ] || [ "$PREP/train.tok" -nt "$GPU_DIR/data/train.tok.xz" ]; then

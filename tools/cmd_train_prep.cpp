@@ -65,6 +65,9 @@ M3_COMMAND("train-prep", "Prepare training data for m3 train: read the training 
              sub.add_option("--bible-pairs-per-verse", f->sources.bible_pairs_per_verse, "cross-lingual pairs per Bible verse");
              sub.add_option("--sts-min-score", f->sources.sts_min_score, "STS pairs at or above this score are positives");
              sub.add_option("--max-negatives", f->sources.max_negatives, "hard negatives kept per example");
+             sub.add_option("--qa-holdout-percent", f->sources.qa_holdout_percent,
+                            "keep this share of QA paragraphs out of training (scripts/fit_fusion_weights.py --holdout-percent)")
+                 ->check(CLI::Range(0, 100));
              sub.add_option("--seed", f->sources.seed, "seed of pair sampling and vocabulary sampling");
              sub.add_flag("--jsonl", f->jsonl, "also write the examples as FlagEmbedding JSONL (OUT/jsonl/)");
              sub.callback([f] {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trainer/prep_files.h"
+#include "trainer/prep_holdout.h"
 #include "trainer/prep_sources.h"
 #include "trainer/rng.h"
 
@@ -47,14 +48,17 @@ struct Article {
   std::vector<std::pair<std::string, size_t>> questions;
 };
 
-void emit(const std::string& dataset, const std::vector<Article>& articles, int max_negatives, Rng& rng, TextCollection& out) {
+// Held-out paragraphs (prep_holdout.h) are neither positives nor negatives.
+void emit(const std::string& dataset, const std::vector<Article>& articles, const PrepOptions& o, Rng& rng, TextCollection& out) {
+  const int max_negatives = o.max_negatives;
+  auto held_out = [&](const std::string& p) { return qa_paragraph_held_out(p, o.qa_holdout_percent); };
   for (const auto& a : articles)
     for (const auto& [question, p] : a.questions) {
-      if (trim(question).empty() || trim(a.paragraphs[p]).empty()) continue;
+      if (trim(question).empty() || trim(a.paragraphs[p]).empty() || held_out(a.paragraphs[p])) continue;
       TextExample e{dataset, trim(question), {a.paragraphs[p]}, {}};
       std::vector<size_t> others;
       for (size_t k = 0; k < a.paragraphs.size(); ++k)
-        if (k != p && a.paragraphs[k] != a.paragraphs[p]) others.push_back(k);
+        if (k != p && a.paragraphs[k] != a.paragraphs[p] && !held_out(a.paragraphs[k])) others.push_back(k);
       rng.shuffle(others);
       for (size_t k = 0; k < others.size() && static_cast<int>(k) < max_negatives; ++k) e.neg.push_back(a.paragraphs[others[k]]);
       out.examples.push_back(std::move(e));
@@ -88,7 +92,7 @@ void read_qa(const PrepOptions& o, TextCollection& out) {
   const std::pair<const char*, const char*> squad[] = {
       {"qa-arcd", "/arcd"}, {"qa-jsquad", "/jsquad"}, {"qa-drcd", "/drcd"}, {"qa-cmrc2018", "/cmrc2018"}};
   for (const auto& [name, sub] : squad)
-    for (const auto& path : list_files(dir + sub, "", ".json.gz")) emit(name, read_squad(path), o.max_negatives, rng, out);
+    for (const auto& path : list_files(dir + sub, "", ".json.gz")) emit(name, read_squad(path), o, rng, out);
 
   // iApp: JSON lines {article_id, context, question}; one line per question.
   std::map<std::string, Article> iapp;
@@ -110,7 +114,7 @@ void read_qa(const PrepOptions& o, TextCollection& out) {
     }
   std::vector<Article> iapp_articles;
   for (const auto& id : order) iapp_articles.push_back(iapp.at(id));
-  emit("qa-iapp", iapp_articles, o.max_negatives, rng, out);
+  emit("qa-iapp", iapp_articles, o, rng, out);
 
   // AfriQA: {question_lang, question_translated, context}: the question in an African language (and
   // its English/French translation) -> the gold passage. No article grouping: random negatives.
@@ -119,7 +123,7 @@ void read_qa(const PrepOptions& o, TextCollection& out) {
       if (trim(line).empty()) continue;
       auto j = parse_python_json(line);
       const auto context = text_field(j, "context");
-      if (context.empty()) continue;
+      if (context.empty() || qa_paragraph_held_out(context, o.qa_holdout_percent)) continue;
       for (const char* field : {"question_lang", "question_translated"}) {
         const auto q = text_field(j, field);
         if (!q.empty()) out.examples.push_back({"qa-afriqa", q, {context}, {}});

@@ -45,6 +45,7 @@ struct PrepOptions {
   double english_side = 0.5;         // chance that one side of an NTREX pair is English (dev sets pair with en)
   int max_negatives = 7;
   double sts_min_score = 4.0;
+  int qa_holdout_percent = 0;        // QA paragraphs kept out of training by a hash of their text (prep_holdout.h)
   uint64_t seed = 42;
 };
 

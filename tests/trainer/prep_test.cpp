@@ -10,6 +10,7 @@
 
 #include "encoder/encoder.h"
 #include "trainer/prep_files.h"
+#include "trainer/prep_holdout.h"
 #include "trainer/prep_sources.h"
 #include "trainer/prep_tokenize.h"
 #include "trainer/prep_vocab.h"
@@ -88,6 +89,35 @@ TEST(PrepSources, QaPairsQuestionsWithTheirParagraphAndSameArticleNegatives) {
   }
   EXPECT_EQ(arcd, 693u);  // every ARCD train question (README: 693 questions)
   EXPECT_GT(with_negatives, arcd / 2);
+}
+
+TEST(PrepHoldout, Fnv1aMatchesItsPublishedTestVectors) {
+  // The Python side (scripts/fit_fusion_weights.py) checks the same two vectors.
+  EXPECT_EQ(fnv1a64(""), 0xcbf29ce484222325ULL);
+  EXPECT_EQ(fnv1a64("a"), 0xaf63dc4c8601ec8cULL);
+  EXPECT_FALSE(qa_paragraph_held_out("a", 0));
+  EXPECT_TRUE(qa_paragraph_held_out("a", 100));
+}
+
+TEST(PrepSources, QaHoldoutKeepsHeldOutParagraphsOutOfEveryExample) {
+  if (!fs::exists(kTrainData + "/qa/arcd")) GTEST_SKIP() << "no shared data";
+  PrepOptions all, held;
+  all.data_root = held.data_root = kTrainData;
+  held.qa_holdout_percent = 20;
+  TextCollection c_all, c_held;
+  read_qa(all, c_all);
+  read_qa(held, c_held);
+  size_t dropped_positives = 0;
+  for (const auto& e : c_all.examples) dropped_positives += qa_paragraph_held_out(e.pos[0], 20);
+  ASSERT_GT(dropped_positives, 0u);
+  EXPECT_EQ(c_held.examples.size(), c_all.examples.size() - dropped_positives);
+  for (const auto& e : c_held.examples) {
+    EXPECT_FALSE(qa_paragraph_held_out(e.pos[0], 20)) << e.dataset << ": " << e.query;
+    for (const auto& n : e.neg) EXPECT_FALSE(qa_paragraph_held_out(n, 20)) << e.dataset << ": a held-out negative";
+  }
+  // Roughly a fifth of the paragraphs, not all or none (the hash spreads them).
+  EXPECT_GT(dropped_positives, c_all.examples.size() / 10);
+  EXPECT_LT(dropped_positives, c_all.examples.size() * 3 / 10);
 }
 
 TEST(PrepSources, NtrexPairsCrossLanguagesOfOneLine) {
