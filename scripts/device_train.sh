@@ -134,9 +134,9 @@ PAIRS_INIT=$WORK/mlm
 if [ -n "$INIT" ]; then
   PAIRS_INIT=$INIT; echo "== continuing from $INIT (no mlm stage)"
 else
-stage mlm f32 --stage mlm --tokenizer "$TOKENIZER" --layers "$LAYERS" --hidden "$HIDDEN" --heads "$HEADS" --ffn "$FFN" \
-  --max-positions "$MAXPOS" --lr "$MLM_LR" --batch-tokens "$MLM_TOKENS" --max-batch "$MAX_BATCH" --mlm-rate 0.15 \
-  --time-budget "$(share "$SHARE_MLM")" --warmup-ratio 0.06 || exit 1
+  stage mlm f32 --stage mlm --tokenizer "$TOKENIZER" --layers "$LAYERS" --hidden "$HIDDEN" --heads "$HEADS" --ffn "$FFN" \
+    --max-positions "$MAXPOS" --lr "$MLM_LR" --batch-tokens "$MLM_TOKENS" --max-batch "$MAX_BATCH" --mlm-rate 0.15 \
+    --time-budget "$(share "$SHARE_MLM")" --warmup-ratio 0.06 || exit 1
 fi
 stage pairs f32 --stage pairs --init "$PAIRS_INIT" --lr "$PAIR_LR" --batch-tokens "$PAIR_TOKENS" --max-batch "$MAX_BATCH" \
   --time-budget "$(share "$SHARE_PAIRS")" --warmup-ratio 0.1 || exit 1

@@ -50,7 +50,6 @@ struct Article {
 
 // Held-out paragraphs (prep_holdout.h) are neither positives nor negatives.
 void emit(const std::string& dataset, const std::vector<Article>& articles, const PrepOptions& o, Rng& rng, TextCollection& out) {
-  const int max_negatives = o.max_negatives;
   auto held_out = [&](const std::string& p) { return qa_paragraph_held_out(p, o.qa_holdout_percent); };
   for (const auto& a : articles)
     for (const auto& [question, p] : a.questions) {
@@ -60,7 +59,7 @@ void emit(const std::string& dataset, const std::vector<Article>& articles, cons
       for (size_t k = 0; k < a.paragraphs.size(); ++k)
         if (k != p && a.paragraphs[k] != a.paragraphs[p] && !held_out(a.paragraphs[k])) others.push_back(k);
       rng.shuffle(others);
-      for (size_t k = 0; k < others.size() && static_cast<int>(k) < max_negatives; ++k) e.neg.push_back(a.paragraphs[others[k]]);
+      for (size_t k = 0; k < others.size() && static_cast<int>(k) < o.max_negatives; ++k) e.neg.push_back(a.paragraphs[others[k]]);
       out.examples.push_back(std::move(e));
     }
 }
