@@ -19,6 +19,8 @@ out=${2:?usage: scripts/train_cpu_crosslingual.sh INIT_MODEL OUT_MODEL [BUDGET_S
 budget=${3:-4800}
 QP_REPEAT=${QP_REPEAT:-6}
 QQ_REPEAT=${QQ_REPEAT:-3}
+SEED=${SEED:-43}   # another seed for a second continuation: seed 43 would replay the first one's batches
+LR=${LR:-5e-5}
 jsonl=.device/prep/jsonl
 [ -f "$jsonl/ntrex.jsonl" ] || { echo "no $jsonl: run scripts/train_default.sh first" >&2; exit 1; }
 python3 scripts/make_crosslingual_focus.py --out .device/focus
@@ -30,5 +32,5 @@ cmake --build build --target m3 -j"$(nproc)" >/dev/null
 build/m3 train --stage unified --data "${data[@]}" --init "$init" --out "$out" --save-dtype bf16 \
   --device cpu --precision bf16 --threads "$(nproc)" \
   --batch-tokens 32768 --max-batch 32 --group-size 8 --query-max-len 64 --passage-max-len 256 \
-  --lr 5e-5 --warmup-ratio 0.05 --self-distill-start-step -1 --time-budget "$budget" --seed 43 \
+  --lr "$LR" --warmup-ratio 0.05 --self-distill-start-step -1 --time-budget "$budget" --seed "$SEED" \
   --checkpoint-dir "$out.ckpt" --checkpoint-every 300 --resume --log-every 20 --log-json "$out.curves.jsonl"
