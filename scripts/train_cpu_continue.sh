@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Continues the unified stage of a model on this machine's CPU in bf16 (how the shipped default model
-# got its last 1,061 steps, after the GPU run of scripts/device_train.sh). Run from the repository:
+# got 1,061 steps after the GPU run of scripts/device_train.sh; its last run was
+# scripts/train_cpu_crosslingual.sh). Run from the repository:
 #
 #   scripts/train_cpu_continue.sh INIT_MODEL OUT_MODEL [BUDGET_S]
 #
