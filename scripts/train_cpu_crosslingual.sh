@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Continues the unified stage of a model on this machine's CPU with the cross-lingual data repeated
-# (how the shipped default model got its last steps; scripts/train_cpu_continue.sh is the plain mix).
+# (how the shipped default model got its last two runs, the second with SEED=44 and a 2400 s budget;
+# scripts/train_cpu_continue.sh is the plain mix).
 # Run from the repository:
 #
 #   scripts/train_cpu_crosslingual.sh INIT_MODEL OUT_MODEL [BUDGET_S]
@@ -10,7 +11,7 @@
 # of scripts/make_crosslingual_focus.py (test-set questions removed), question -> passage repeated
 # QP_REPEAT times and question -> translation QQ_REPEAT times (each repeat is one more copy in the
 # epoch's shuffled batch list; batches stay one dataset each). Same optimiser settings as
-# train_cpu_continue.sh: self-distillation from the first step, lr 5e-5, seed 43, CPU-sized batches.
+# train_cpu_continue.sh: self-distillation from the first step, lr 5e-5, seed 43 (SEED), CPU-sized batches.
 # Resume checkpoints go to OUT_MODEL.ckpt every 300 steps.
 set -euo pipefail
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
