@@ -9,8 +9,8 @@
 # Data: the general mix as the FlagEmbedding JSONL files scripts/train_default.sh wrote
 # (.device/prep/jsonl, QA_HOLDOUT=10), without its AfriQA file; instead the decontaminated AfriQA sets
 # of scripts/make_crosslingual_focus.py (test-set questions removed), question -> passage repeated
-# QP_REPEAT times and question -> translation QQ_REPEAT times (each repeat is one more copy in the
-# epoch's shuffled batch list; batches stay one dataset each). Same optimiser settings as
+# QP_REPEAT times and question -> translation QQ_REPEAT times (each repeat adds another copy of every
+# example to the epoch; a batch still holds one dataset only). Same optimiser settings as
 # train_cpu_continue.sh: self-distillation from the first step, lr 5e-5, seed 43 (SEED), CPU-sized batches.
 # Resume checkpoints go to OUT_MODEL.ckpt every 300 steps.
 set -euo pipefail
