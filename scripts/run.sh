@@ -11,6 +11,13 @@ scripts/build.sh --target m3
 demo=build/demo
 mkdir -p "$demo"
 [ -s "$demo/sample.jsonl" ] || python3 scripts/make_sample_corpus.py "$demo/sample.jsonl"
+# The collection belongs to one model (m3 refuses to mix them): start it afresh when the embedded
+# model changed since the last run, e.g. after a git pull.
+stamp=$(cat models/m3-default/model.safetensors models/m3-default/*.pt | sha256sum | cut -c1-16)
+if [ "$(cat "$demo/model.stamp" 2>/dev/null)" != "$stamp" ]; then
+  rm -rf "$demo/collection"
+  echo "$stamp" >"$demo/model.stamp"
+fi
 # Resumable: a second run finds the collection complete and only searches.
 build/m3 index --corpus "$demo/sample.jsonl" --out "$demo/collection" --dense HNSW32 --mv-codec fp16
 build/m3 info --collection "$demo/collection" | head -12
