@@ -2,13 +2,17 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "common/error.h"
+#include "index/file_io.h"
 
 namespace m3 {
 
@@ -61,7 +65,9 @@ std::unique_ptr<Collection> Collection::create(const std::string& dir, const Col
   const std::string tmp = dir + ".creating";
   std::filesystem::remove_all(tmp);  // leftover of an earlier crash: ours by name
   IndexStore::create(tmp, s).reset();
-  if (std::rename(tmp.c_str(), dir.c_str()) != 0) throw Error(dir + ": cannot rename " + tmp + " into place");
+  if (std::rename(tmp.c_str(), dir.c_str()) != 0)
+    throw IoError(dir + ": cannot rename " + tmp + " into place: " + std::strerror(errno));
+  fsync_parent_dir(dir);  // the rename itself is durable: a crash now cannot bring back `.creating`
   auto c = std::unique_ptr<Collection>(new Collection());
   c->dir_ = dir;
   c->encoder_ = std::move(encoder);
@@ -210,7 +216,8 @@ CollectionInfo Collection::info() const {
   i.mv_bits = s.mv_bits;
   i.dense_dim = s.dense_dim;
   i.multivec_dim = s.multivec_dim;
-  i.passage_max_length = passage_max_length_;
+  // What encoding really uses: the setting, capped by the model's positions (max_position_embeddings - 2).
+  i.passage_max_length = std::min(passage_max_length_, encoder_->config().max_tokens());
   i.generation = snap->generation();
   i.documents = snap->live_documents();
   i.segments = snap->num_segments();

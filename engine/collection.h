@@ -50,7 +50,8 @@ struct SearchResult {
 
 struct CollectionInfo {
   std::string dir, model_dir, fingerprint, dense, mv_codec;
-  int mv_bits = 0, dense_dim = 0, multivec_dim = 0, passage_max_length = 0;
+  int mv_bits = 0, dense_dim = 0, multivec_dim = 0;
+  int passage_max_length = 0;  // effective: min(the setting, the model's positions - 2)
   uint64_t generation = 0;
   size_t documents = 0, segments = 0;
   IndexSizes sizes;

@@ -3,6 +3,9 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexPQ.h>
+#include <faiss/IndexPreTransform.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
@@ -18,7 +21,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <regex>
 
 #include "index/simd.h"
 #include "index/topk.h"
@@ -46,22 +51,89 @@ const float* faiss_rows(const faiss::Index* idx) {
   return nullptr;
 }
 
+// Parameters FAISS 1.7.3 accepts but then crashes or hangs on (IVF0 segfaults in training, HNSW0
+// loops forever in its constructor, PQ0 divides by zero): checked on the string before FAISS sees it.
+void check_factory_numbers(int dim, const std::string& factory) {
+  auto bad = [&](const std::string& why) {
+    return UsageError("dense factory '" + factory + "': " + why);
+  };
+  if (factory.empty()) throw bad("empty");
+  if (factory.size() > 256) throw bad("longer than 256 characters");
+  for (char ch : factory)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && std::string(",_.x-+()").find(ch) == std::string::npos)
+      throw bad(std::string("unexpected character '") + ch + "'");
+  // Every number in a factory string is a count or a size (nlist, M, bits, dims, ...): 1 .. 2^24.
+  static const std::regex number("[0-9]+");
+  for (auto it = std::sregex_iterator(factory.begin(), factory.end(), number); it != std::sregex_iterator(); ++it) {
+    const std::string digits = it->str();
+    if (digits.size() > 9 || std::stoll(digits) < 1 || std::stoll(digits) > (1 << 24))
+      throw bad("parameter " + digits + " out of range (every count must be 1 .. 16777216)");
+  }
+  static const std::regex ivf("IVF([0-9]+)");
+  for (auto it = std::sregex_iterator(factory.begin(), factory.end(), ivf); it != std::sregex_iterator(); ++it)
+    if (std::stoll((*it)[1].str()) > (1 << 22)) throw bad("IVF nlist " + (*it)[1].str() + " exceeds 4194304");
+  static const std::regex hnsw("HNSW([0-9]+)");
+  for (auto it = std::sregex_iterator(factory.begin(), factory.end(), hnsw); it != std::sregex_iterator(); ++it) {
+    const long long m = std::stoll((*it)[1].str());
+    if (m < 2 || m > 512) throw bad("HNSW M " + (*it)[1].str() + " out of range (2 .. 512)");
+  }
+  static const std::regex pq("PQ([0-9]+)(x([0-9]+))?");
+  for (auto it = std::sregex_iterator(factory.begin(), factory.end(), pq); it != std::sregex_iterator(); ++it) {
+    if ((*it)[3].matched && std::stoll((*it)[3].str()) > 16) throw bad("PQ bits " + (*it)[3].str() + " out of range (1 .. 16)");
+    if (std::stoll((*it)[1].str()) > dim) throw bad("PQ M " + (*it)[1].str() + " exceeds the dimension " + std::to_string(dim));
+  }
+}
+
+// After construction: what the structure ended up with (sub-indexes, transforms, quantizers).
+void check_structure(const faiss::Index* idx, int dim, const std::string& factory) {
+  auto bad = [&](const std::string& why) { return UsageError("dense factory '" + factory + "': " + why); };
+  if (!idx) throw bad("FAISS built nothing");
+  if (idx->d != dim) throw bad("builds an index of dim " + std::to_string(idx->d) + ", not " + std::to_string(dim));
+  if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(idx)) {
+    if (ivf->nlist < 1) throw bad("IVF needs at least 1 list");
+    if (auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(idx))
+      if (ivfpq->pq.M < 1 || ivfpq->pq.nbits < 1 || ivfpq->pq.nbits > 16 || ivfpq->pq.M * ivfpq->pq.dsub != size_t(dim))
+        throw bad("PQ with M " + std::to_string(ivfpq->pq.M) + " and " + std::to_string(ivfpq->pq.nbits) +
+                  " bits does not divide dim " + std::to_string(dim));
+  }
+  if (auto* p = dynamic_cast<const faiss::IndexPQ*>(idx))
+    if (p->pq.M < 1 || p->pq.nbits < 1 || p->pq.nbits > 16 || p->pq.M * p->pq.dsub != size_t(dim))
+      throw bad("PQ with M " + std::to_string(p->pq.M) + " and " + std::to_string(p->pq.nbits) +
+                " bits does not divide dim " + std::to_string(dim));
+  if (auto* h = dynamic_cast<const faiss::IndexHNSW*>(idx)) {
+    const int m = h->hnsw.nb_neighbors(1);
+    if (m < 2 || m > 512) throw bad("HNSW M " + std::to_string(m) + " out of range (2 .. 512)");
+  }
+  if (auto* t = dynamic_cast<const faiss::IndexPreTransform*>(idx)) {
+    int d = dim;
+    for (const auto* vt : t->chain) {
+      if (vt->d_in != d || vt->d_out < 1) throw bad("transform from dim " + std::to_string(vt->d_in) + " to " + std::to_string(vt->d_out) + " does not fit");
+      d = vt->d_out;
+    }
+    if (t->index && t->index->d != d) throw bad("the index after the transforms has dim " + std::to_string(t->index->d) + ", not " + std::to_string(d));
+  }
+}
+
 std::unique_ptr<faiss::Index> make_index(int dim, const std::string& factory) {
   if (factory.find("IDMap") != std::string::npos)
     throw UsageError("dense factory '" + factory + "': leave out IDMap, ids are managed by m3");
+  check_factory_numbers(dim, factory);
+  std::unique_ptr<faiss::Index> idx;
   try {
-    return std::unique_ptr<faiss::Index>(faiss::index_factory(dim, factory.c_str(), faiss::METRIC_INNER_PRODUCT));
+    idx.reset(faiss::index_factory(dim, factory.c_str(), faiss::METRIC_INNER_PRODUCT));
   } catch (const faiss::FaissException& e) {
     throw UsageError("dense factory '" + factory + "' is not a valid FAISS factory string: " + e.what());
   }
+  check_structure(idx.get(), dim, factory);
+  return idx;
 }
 
 void fsync_path(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(path + ": cannot reopen for fsync");
+  if (fd < 0) throw IoError(path + ": cannot reopen for fsync");
   int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) throw Error(path + ": fsync failed");
+  if (rc != 0) throw IoError(path + ": fsync failed");
 }
 
 }  // namespace
@@ -71,12 +143,12 @@ DenseIndex::~DenseIndex() = default;
 void require_normalized(const float* v, int dim, const std::string& what, float tol) {
   double s = 0;
   for (int i = 0; i < dim; ++i) {
-    if (!std::isfinite(v[i])) throw Error(what + ": dense vector has a non-finite value at dimension " + std::to_string(i));
+    if (!std::isfinite(v[i])) throw InvalidInputError(what + ": dense vector has a non-finite value at dimension " + std::to_string(i));
     s += double(v[i]) * v[i];
   }
   double norm = std::sqrt(s);
   if (std::fabs(norm - 1.0) > tol)
-    throw Error(what + ": dense vector is not L2-normalised (norm " + std::to_string(norm) + ")");
+    throw InvalidInputError(what + ": dense vector is not L2-normalised (norm " + std::to_string(norm) + ")");
 }
 
 void DenseIndex::check_factory(int dim, const std::string& factory) { make_index(dim, factory); }
@@ -85,7 +157,7 @@ std::unique_ptr<DenseIndex> DenseIndex::build(int dim, const std::string& factor
                                               const int64_t* ids) {
   if (dim <= 0) throw UsageError("dense dim must be positive, got " + std::to_string(dim));
   for (int64_t i = 1; i < n; ++i)
-    if (ids[i] <= ids[i - 1]) throw Error("DenseIndex::build: ids must be strictly ascending (row " + std::to_string(i) + ")");
+    if (ids[i] <= ids[i - 1]) throw UsageError("DenseIndex::build: ids must be strictly ascending (row " + std::to_string(i) + ")");
   std::unique_ptr<DenseIndex> d(new DenseIndex());
   d->dim_ = dim;
   d->n_ = n;
@@ -157,7 +229,7 @@ std::vector<std::string> DenseIndex::save(const std::string& prefix) const {
   try {
     faiss::write_index(index_.get(), fpath.c_str());
   } catch (const faiss::FaissException& e) {
-    throw Error(fpath + ": FAISS write_index failed: " + e.what());
+    throw IoError(fpath + ": FAISS write_index failed: " + e.what());
   }
   fsync_path(fpath);
   faiss_bytes_ = MappedFile(fpath).size();
@@ -183,7 +255,7 @@ std::unique_ptr<DenseIndex> DenseIndex::load(const std::string& prefix, int expe
   r.get<int32_t>("reserved");
   d->n_ = r.get<int64_t>("n");
   if (d->dim_ != expected_dim)
-    throw Error(rpath + ": dim " + std::to_string(d->dim_) + " but the collection's dense dim is " + std::to_string(expected_dim));
+    throw CorruptionError(rpath + ": dim " + std::to_string(d->dim_) + " but the collection's dense dim is " + std::to_string(expected_dim));
   if (d->n_ < 0) r.fail("n");
   d->ids_ = r.array<int64_t>(size_t(d->n_), "ids");
   r.align(64);
@@ -192,10 +264,10 @@ std::unique_ptr<DenseIndex> DenseIndex::load(const std::string& prefix, int expe
   try {
     d->index_.reset(faiss::read_index(fpath.c_str()));
   } catch (const faiss::FaissException& e) {
-    throw Error(fpath + ": FAISS read_index failed (corrupt or truncated): " + e.what());
+    throw CorruptionError(fpath + ": FAISS read_index failed (corrupt or truncated): " + e.what());
   }
   if (d->index_->d != d->dim_ || d->index_->ntotal != d->n_)
-    throw Error(fpath + ": FAISS index has dim " + std::to_string(d->index_->d) + " and " + std::to_string(d->index_->ntotal) +
+    throw CorruptionError(fpath + ": FAISS index has dim " + std::to_string(d->index_->d) + " and " + std::to_string(d->index_->ntotal) +
                 " vectors, expected " + std::to_string(d->dim_) + " and " + std::to_string(d->n_));
   if (auto* h = dynamic_cast<faiss::IndexHNSW*>(d->index_.get())) h->hnsw.efSearch = kDefaultEfSearch;
   d->removed_ = Bitmap(size_t(d->n_));

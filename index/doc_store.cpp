@@ -41,10 +41,10 @@ DocRecord decode(int64_t doc, const rocksdb::Slice& v) {
   size_t pos = 0;
   auto get = [&](std::string& s) {
     uint32_t n;
-    if (pos + 4 > v.size()) throw Error("doc store: record of doc " + std::to_string(doc) + " is corrupt");
+    if (pos + 4 > v.size()) throw CorruptionError("doc store: record of doc " + std::to_string(doc) + " is corrupt");
     std::memcpy(&n, v.data() + pos, 4);
     pos += 4;
-    if (pos + n > v.size()) throw Error("doc store: record of doc " + std::to_string(doc) + " is corrupt");
+    if (pos + n > v.size()) throw CorruptionError("doc store: record of doc " + std::to_string(doc) + " is corrupt");
     s.assign(v.data() + pos, n);
     pos += n;
   };
@@ -54,8 +54,15 @@ DocRecord decode(int64_t doc, const rocksdb::Slice& v) {
   get(r.metadata_json);
   return r;
 }
+// RocksDB's status as the project's error kinds: I/O (incl. no space) -> IoError, corruption -> CorruptionError.
+[[noreturn]] void throw_status(const rocksdb::Status& s, const std::string& message) {
+  if (s.IsIOError() || s.IsNoSpace() || s.IsTimedOut() || s.IsBusy() || s.IsTryAgain()) throw IoError(message);
+  if (s.IsCorruption()) throw CorruptionError(message);
+  if (s.IsInvalidArgument()) throw UsageError(message);
+  throw Error(message);
+}
 void check(const rocksdb::Status& s, const std::string& what) {
-  if (!s.ok()) throw Error("doc store: " + what + ": " + s.ToString());
+  if (!s.ok()) throw_status(s, "doc store: " + what + ": " + s.ToString());
 }
 
 }  // namespace
@@ -76,7 +83,7 @@ std::unique_ptr<DocStore> DocStore::open(const std::string& dir, bool create) {
   opt.max_open_files = 256;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(opt, dir, &db);
-  if (!s.ok()) throw Error(dir + ": cannot open the document store (RocksDB): " + s.ToString());
+  if (!s.ok()) throw_status(s, dir + ": cannot open the document store (RocksDB): " + s.ToString());
   std::unique_ptr<DocStore> d(new DocStore());
   d->dir_ = dir;
   d->db_.reset(db);

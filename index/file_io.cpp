@@ -21,7 +21,7 @@ void write_all(int fd, const void* data, size_t n, const std::string& path) {
     ssize_t w = ::write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      throw Error(path + ": write failed: " + errno_text());
+      throw IoError(path + ": write failed: " + errno_text());
     }
     p += w;
     n -= size_t(w);
@@ -34,7 +34,7 @@ void write_all(int fd, const void* data, size_t n, const std::string& path) {
 
 FileWriter::FileWriter(std::string path) : path_(std::move(path)) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw Error(path_ + ": cannot create: " + errno_text());
+  if (fd_ < 0) throw IoError(path_ + ": cannot create: " + errno_text());
   buf_.reserve(1 << 20);
   auto* st = XXH3_createState();
   XXH3_64bits_reset(st);
@@ -70,8 +70,8 @@ void FileWriter::flush() {
 
 uint64_t FileWriter::close() {
   flush();
-  if (::fsync(fd_) != 0) throw Error(path_ + ": fsync failed: " + errno_text());
-  if (::close(fd_) != 0) throw Error(path_ + ": close failed: " + errno_text());
+  if (::fsync(fd_) != 0) throw IoError(path_ + ": fsync failed: " + errno_text());
+  if (::close(fd_) != 0) throw IoError(path_ + ": close failed: " + errno_text());
   fd_ = -1;
   return XXH3_64bits_digest(static_cast<XXH3_state_t*>(hash_state_));
 }
@@ -82,19 +82,19 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) throw NotFoundError(path + ": file missing");
-    throw Error(path + ": cannot open: " + errno_text());
+    throw IoError(path + ": cannot open: " + errno_text());
   }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     ::close(fd);
-    throw Error(path + ": cannot stat: " + errno_text());
+    throw IoError(path + ": cannot stat: " + errno_text());
   }
   size_ = size_t(st.st_size);
   if (size_ > 0) {
     void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
       ::close(fd);
-      throw Error(path + ": mmap failed: " + errno_text());
+      throw IoError(path + ": mmap failed: " + errno_text());
     }
     data_ = static_cast<const uint8_t*>(p);
   }
@@ -136,12 +136,12 @@ void BinaryReader::align(size_t alignment) {
 void BinaryReader::expect_magic(const char magic[8]) {
   need(8, "magic");
   if (std::memcmp(p_, magic, 8) != 0)
-    throw Error(what_ + ": bad magic (expected '" + std::string(magic, 8) + "'): not this kind of file or corrupt");
+    throw CorruptionError(what_ + ": bad magic (expected '" + std::string(magic, 8) + "'): not this kind of file or corrupt");
   p_ += 8;
 }
 
 void BinaryReader::fail(const char* field) const {
-  throw Error(what_ + ": truncated or corrupt at byte " + std::to_string(offset()) + " reading " + field);
+  throw CorruptionError(what_ + ": truncated or corrupt at byte " + std::to_string(offset()) + " reading " + field);
 }
 
 // ---- helpers ----
@@ -150,10 +150,17 @@ uint64_t checksum_bytes(const void* data, size_t n) { return XXH3_64bits(data, n
 
 void fsync_dir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw Error(dir + ": cannot open directory: " + errno_text());
+  if (fd < 0) throw IoError(dir + ": cannot open directory: " + errno_text());
   int rc = ::fsync(fd);
   ::close(fd);
-  if (rc != 0) throw Error(dir + ": fsync failed: " + errno_text());
+  if (rc != 0) throw IoError(dir + ": fsync failed: " + errno_text());
+}
+
+void fsync_parent_dir(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const size_t slash = p.rfind('/');
+  fsync_dir(slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : p.substr(0, slash));
 }
 
 void write_file_atomic(const std::string& path, std::string_view content) {
@@ -163,7 +170,7 @@ void write_file_atomic(const std::string& path, std::string_view content) {
     w.write(content.data(), content.size());
     w.close();
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": rename failed: " + errno_text());
+  if (::rename(tmp.c_str(), path.c_str()) != 0) throw IoError(path + ": rename failed: " + errno_text());
   fsync_dir(std::filesystem::path(path).parent_path().string());
 }
 
@@ -180,7 +187,7 @@ bool path_exists(const std::string& path) {
 void make_dir(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
-  if (ec) throw Error(path + ": cannot create directory: " + ec.message());
+  if (ec) throw IoError(path + ": cannot create directory: " + ec.message());
 }
 
 void remove_tree(const std::string& path) {

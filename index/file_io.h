@@ -2,7 +2,8 @@
 // - FileWriter: buffered append + running xxHash3 checksum + fsync on close.
 // - MappedFile: a read-only mmap of an immutable segment file (readers never copy big arrays).
 // - write_file_atomic: temp file, fsync, rename, fsync the directory (the MANIFEST's commit point).
-// - BinaryReader: bounds-checked parsing of a mapped file; any overrun is an m3::Error naming the file.
+// - BinaryReader: bounds-checked parsing of a mapped file; any overrun is a CorruptionError naming the file.
+// Failed system calls throw IoError; a missing file NotFoundError.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -103,6 +104,8 @@ uint64_t checksum_bytes(const void* data, size_t n);  // xxHash3-64
 // Writes `content` to `path` so that a crash leaves either the old file or the new one, whole.
 void write_file_atomic(const std::string& path, std::string_view content);
 void fsync_dir(const std::string& dir);
+// fsyncs the directory holding `path` (after creating or renaming `path`, so the entry itself is durable).
+void fsync_parent_dir(const std::string& path);
 std::string read_file(const std::string& path);  // NotFoundError if missing
 bool path_exists(const std::string& path);
 void make_dir(const std::string& path);           // Error if it cannot be created; ok if it exists

@@ -38,7 +38,7 @@ IndexSettings IndexSettings::from_json(const nlohmann::json& j, const std::strin
     s.merge_factor = j.value("merge_factor", 8);
     s.extra = j.value("extra", nlohmann::json::object());
   } catch (const nlohmann::json::exception& e) {
-    throw Error(what + ": settings: " + e.what());
+    throw CorruptionError(what + ": settings: " + e.what());
   }
   s.validate();
   return s;

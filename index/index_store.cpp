@@ -179,6 +179,7 @@ std::unique_ptr<IndexStore> IndexStore::create(const std::string& dir, const Ind
   if (path_exists(dir + "/" + kManifest)) throw UsageError(dir + ": an index already exists there");
   if (path_exists(dir) && !list_dir(dir).empty()) throw UsageError(dir + ": directory exists and is not empty");
   make_dir(dir);
+  fsync_parent_dir(dir);  // the new directory's entry is durable before anything inside it counts
   std::unique_ptr<IndexStore> s(new IndexStore());
   s->dir_ = dir;
   s->docs_ = DocStore::open(dir + "/docs", true);

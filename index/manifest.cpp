@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "common/json_input.h"
 #include "index/file_io.h"
 
 namespace m3 {
@@ -21,7 +22,7 @@ FileEntry file_from(const json& j) {
   f.name = j.at("name").get<std::string>();
   f.size = j.at("size").get<uint64_t>();
   f.xxh3 = std::stoull(j.at("xxh3").get<std::string>(), nullptr, 16);
-  if (f.name.empty() || f.name.find("..") != std::string::npos || f.name[0] == '/') throw Error("bad file name '" + f.name + "'");
+  if (f.name.empty() || f.name.find("..") != std::string::npos || f.name[0] == '/') throw CorruptionError("bad file name '" + f.name + "'");
   return f;
 }
 
@@ -58,18 +59,18 @@ std::string Manifest::serialize() const {
 Manifest Manifest::parse(const std::string& text, const std::string& path) {
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(path + ": MANIFEST is not valid JSON (corrupt or truncated): " + e.what());
+    j = parse_json_input(text, path + ": MANIFEST", JsonLimits{256u << 20, 64});
+  } catch (const InvalidInputError& e) {
+    throw CorruptionError(std::string(e.what()) + " (corrupt or truncated)");
   }
   Manifest m;
   try {
-    if (j.value("format", "") != "m3-index") throw Error("not an m3 index manifest (format field)");
-    if (j.at("version").get<int>() != 1) throw Error("unsupported version " + j.at("version").dump());
+    if (j.value("format", "") != "m3-index") throw CorruptionError("not an m3 index manifest (format field)");
+    if (j.at("version").get<int>() != 1) throw CorruptionError("unsupported version " + j.at("version").dump());
     std::string sum = j.at("checksum").get<std::string>();
     j.erase("checksum");
     std::string body = j.dump();
-    if (hex(checksum_bytes(body.data(), body.size())) != sum) throw Error("checksum mismatch (corrupt)");
+    if (hex(checksum_bytes(body.data(), body.size())) != sum) throw CorruptionError("checksum mismatch (corrupt)");
     m.generation = j.at("generation").get<uint64_t>();
     m.next_doc = j.at("next_doc").get<int64_t>();
     m.settings = IndexSettings::from_json(j.at("settings"), path);
@@ -89,11 +90,11 @@ Manifest Manifest::parse(const std::string& text, const std::string& path) {
       m.segments.push_back(std::move(sm));
     }
   } catch (const json::exception& e) {
-    throw Error(path + ": MANIFEST field missing or of the wrong type: " + e.what());
+    throw CorruptionError(path + ": MANIFEST field missing or of the wrong type: " + e.what());
   } catch (const UsageError& e) {
-    throw Error(path + ": " + e.what());
+    throw CorruptionError(path + ": " + e.what());
   } catch (const Error& e) {
-    throw Error(path + ": " + e.what());
+    throw CorruptionError(path + ": " + e.what());
   }
   return m;
 }
@@ -107,8 +108,8 @@ void verify_file(const std::string& dir, const FileEntry& f, bool verify_checksu
   std::string path = dir + "/" + f.name;
   MappedFile m(path);
   if (m.size() != f.size)
-    throw Error(path + ": size " + std::to_string(m.size()) + " but the MANIFEST says " + std::to_string(f.size) + " (truncated or corrupt)");
-  if (verify_checksum && m.checksum() != f.xxh3) throw Error(path + ": checksum mismatch (corrupt)");
+    throw CorruptionError(path + ": size " + std::to_string(m.size()) + " but the MANIFEST says " + std::to_string(f.size) + " (truncated or corrupt)");
+  if (verify_checksum && m.checksum() != f.xxh3) throw CorruptionError(path + ": checksum mismatch (corrupt)");
 }
 
 }  // namespace m3

@@ -185,7 +185,7 @@ MaxSimQuery::MaxSimQuery(const float* q, int nq, MvCodec codec, int dim, int bit
   if (dim <= 0) throw UsageError("multivec dim must be positive, got " + std::to_string(dim));
   if (codec == MvCodec::Residual) {
     check_mv_bits(codec, bits);
-    if (!cb || cb->dim != dim || cb->bits != bits) throw Error("residual codec: codebook missing or of another dim/bits");
+    if (!cb || cb->dim != dim || cb->bits != bits) throw CorruptionError("residual codec: codebook missing or of another dim/bits");
   }
   if (codec != MvCodec::Binary && codec != MvCodec::Residual) return;
   if (codec == MvCodec::Binary && dim % 8) return;
@@ -277,7 +277,7 @@ void MaxSimQuery::ensure_centroids(const MvSpan* docs, size_t nd, size_t code_si
     for (uint32_t t = 0; t < docs[k].n; ++t) {
       uint16_t c;
       std::memcpy(&c, docs[k].codes + size_t(t) * code_size, 2);
-      if (c >= K) throw Error("multivec code names centroid " + std::to_string(c) + " but the codebook has " + std::to_string(K));
+      if (c >= K) throw CorruptionError("multivec code names centroid " + std::to_string(c) + " but the codebook has " + std::to_string(K));
     }
   if (amx_ && cb_->centroid_parts && cb_->centroid_parts->dim == dim_) {
     // The tile unit fills the whole table at once (about a fifth of the lazy fp32 fill's time for a

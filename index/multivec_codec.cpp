@@ -58,7 +58,7 @@ size_t mv_code_size(MvCodec codec, int dim, int bits) {
 ResidualCodebook ResidualCodebook::train(const float* x, size_t n, int dim, int bits, uint64_t seed,
                                          const ResidualCodebook* centroids_from) {
   check_mv_bits(MvCodec::Residual, bits);
-  if (n == 0) throw Error("residual codec: no token vectors to train the codebook on");
+  if (n == 0) throw InvalidInputError("residual codec: no token vectors to train the codebook on");
   ResidualCodebook cb;
   cb.dim = dim;
   cb.bits = bits;
@@ -130,7 +130,7 @@ std::string ResidualCodebook::serialize() const {
 ResidualCodebook ResidualCodebook::deserialize(const std::string& bytes, const std::string& what) {
   if (bytes.size() < 8 + 12 + 8 || checksum_bytes(bytes.data(), bytes.size() - 8) !=
                                         *reinterpret_cast<const uint64_t*>(bytes.data() + bytes.size() - 8))
-    throw Error(what + ": residual codebook corrupt or truncated (checksum mismatch)");
+    throw CorruptionError(what + ": residual codebook corrupt or truncated (checksum mismatch)");
   BinaryReader r(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size() - 8, what);
   r.expect_magic("M3MVCB01");
   ResidualCodebook cb;
@@ -162,7 +162,7 @@ MvEncoder::MvEncoder(MvCodec codec, int dim, int bits, const ResidualCodebook* c
   if (codec == MvCodec::Binary && dim % 8) throw UsageError("binary codec needs a dim divisible by 8, got " + std::to_string(dim));
   if (codec == MvCodec::Residual) {
     check_mv_bits(codec, bits);
-    if (!cb || cb->dim != dim || cb->bits != bits) throw Error("residual codec: codebook missing or of another dim/bits");
+    if (!cb || cb->dim != dim || cb->bits != bits) throw CorruptionError("residual codec: codebook missing or of another dim/bits");
     if ((size_t(dim) * bits) % 8) throw UsageError("residual codec needs dim·bits divisible by 8");
     assigner_ = std::make_unique<Assigner>(*cb);
   }

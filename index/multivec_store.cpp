@@ -18,7 +18,7 @@ MultiVectorWriter::MultiVectorWriter(const std::string& path, MvCodec codec, int
 
 void MultiVectorWriter::add(const float* v, size_t n) {
   for (size_t i = 0; i < n * size_t(dim_); ++i)
-    if (!std::isfinite(v[i])) throw Error("multivec row " + std::to_string(offsets_.size() - 1) + ": non-finite value");
+    if (!std::isfinite(v[i])) throw InvalidInputError("multivec row " + std::to_string(offsets_.size() - 1) + ": non-finite value");
   buf_.resize(n * enc_.code_size());
   enc_.encode(v, n, buf_.data());
   add_codes(buf_.data(), n);
@@ -55,21 +55,21 @@ std::unique_ptr<MultiVectorStore> MultiVectorStore::open(const std::string& path
   BinaryReader r(s->file_.data(), s->file_.size(), path);
   r.expect_magic(kMagic);
   uint32_t codec = r.get<uint32_t>("codec");
-  if (codec > uint32_t(MvCodec::Residual)) throw Error(path + ": unknown codec " + std::to_string(codec));
+  if (codec > uint32_t(MvCodec::Residual)) throw CorruptionError(path + ": unknown codec " + std::to_string(codec));
   s->dim_ = int(r.get<uint32_t>("dim"));
   int bits = int(r.get<uint32_t>("bits"));
   s->n_docs_ = r.get<uint32_t>("docs");
   s->n_vectors_ = r.get<uint64_t>("vectors");
   if (s->dim_ != expected_dim)
-    throw Error(path + ": multivec dim " + std::to_string(s->dim_) + " but the collection's is " + std::to_string(expected_dim));
-  if (MvCodec(codec) == MvCodec::Residual && !cb) throw Error(path + ": residual codec but the collection has no codebook");
+    throw CorruptionError(path + ": multivec dim " + std::to_string(s->dim_) + " but the collection's is " + std::to_string(expected_dim));
+  if (MvCodec(codec) == MvCodec::Residual && !cb) throw CorruptionError(path + ": residual codec but the collection has no codebook");
   s->enc_ = std::make_unique<MvEncoder>(MvCodec(codec), s->dim_, bits, cb);
   r.align(64);
   s->offsets_ = r.array<uint64_t>(size_t(s->n_docs_) + 1, "offsets");
   r.align(64);
-  if (s->offsets_[0] != 0 || s->offsets_[s->n_docs_] != s->n_vectors_) throw Error(path + ": corrupt (offsets)");
+  if (s->offsets_[0] != 0 || s->offsets_[s->n_docs_] != s->n_vectors_) throw CorruptionError(path + ": corrupt (offsets)");
   for (uint32_t i = 0; i < s->n_docs_; ++i)
-    if (s->offsets_[i] > s->offsets_[i + 1]) throw Error(path + ": corrupt (offsets not ascending)");
+    if (s->offsets_[i] > s->offsets_[i + 1]) throw CorruptionError(path + ": corrupt (offsets not ascending)");
   s->codes_ = r.array<uint8_t>(s->n_vectors_ * s->enc_->code_size(), "codes");
   return s;
 }

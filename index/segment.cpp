@@ -41,7 +41,7 @@ SegmentBuilder::~SegmentBuilder() = default;
 
 void SegmentBuilder::add_common(int64_t doc, const float* dense, const SparseVector& sparse, const std::vector<uint32_t>& bt,
                                 const std::vector<float>& btf, float blen) {
-  if (!docs_.empty() && doc <= docs_.back()) throw Error("segment " + name_ + ": docs must be added in ascending order");
+  if (!docs_.empty() && doc <= docs_.back()) throw UsageError("segment " + name_ + ": docs must be added in ascending order");
   docs_.push_back(doc);
   if (settings_.dense_dim > 0) dense_.insert(dense_.end(), dense, dense + settings_.dense_dim);
   sparse_.add(sparse.ids.data(), sparse.weights.data(), sparse.size(), float(sparse.size()));
@@ -108,21 +108,21 @@ std::shared_ptr<const Segment> Segment::open(const std::string& dir, const Segme
   BinaryReader r(s->docs_file_.data(), s->docs_file_.size(), p + "/docs.bin");
   r.expect_magic(kDocsMagic);
   uint64_t n = r.get<uint64_t>("n");
-  if (n != meta.n_docs) throw Error(p + "/docs.bin: " + std::to_string(n) + " docs but the MANIFEST says " + std::to_string(meta.n_docs));
+  if (n != meta.n_docs) throw CorruptionError(p + "/docs.bin: " + std::to_string(n) + " docs but the MANIFEST says " + std::to_string(meta.n_docs));
   s->docs_ = r.array<int64_t>(n, "doc ids");
   for (uint64_t i = 1; i < n; ++i)
-    if (s->docs_[i] <= s->docs_[i - 1]) throw Error(p + "/docs.bin: doc ids not ascending (corrupt)");
+    if (s->docs_[i] <= s->docs_[i - 1]) throw CorruptionError(p + "/docs.bin: doc ids not ascending (corrupt)");
   if (settings.dense_dim > 0) {
     s->dense_ = DenseIndex::load(p + "/dense", settings.dense_dim);
-    if (uint64_t(s->dense_->size()) != n) throw Error(p + "/dense.f32: row count differs from docs.bin");
+    if (uint64_t(s->dense_->size()) != n) throw CorruptionError(p + "/dense.f32: row count differs from docs.bin");
   }
   s->sparse_ = SparseIndex::open(p + "/sparse.bin");
   s->bm25_ = SparseIndex::open(p + "/bm25.bin");
-  if (s->sparse_->num_docs() != n || s->bm25_->num_docs() != n) throw Error(p + ": sparse/bm25 row count differs from docs.bin");
+  if (s->sparse_->num_docs() != n || s->bm25_->num_docs() != n) throw CorruptionError(p + ": sparse/bm25 row count differs from docs.bin");
   if (settings.multivec_dim > 0) {
     s->mv_ = MultiVectorStore::open(p + "/multivec.bin", settings.multivec_dim, codebook);
-    if (s->mv_->num_docs() != n) throw Error(p + "/multivec.bin: row count differs from docs.bin");
-    if (s->mv_->codec() != parse_mv_codec(settings.mv_codec)) throw Error(p + "/multivec.bin: codec differs from the MANIFEST settings");
+    if (s->mv_->num_docs() != n) throw CorruptionError(p + "/multivec.bin: row count differs from docs.bin");
+    if (s->mv_->codec() != parse_mv_codec(settings.mv_codec)) throw CorruptionError(p + "/multivec.bin: codec differs from the MANIFEST settings");
   }
   return s;
 }
@@ -155,7 +155,7 @@ Bitmap read_deletes(const std::string& dir, const FileEntry& f, uint32_t n_rows)
   const uint32_t* rows = r.array<uint32_t>(n, "rows");
   Bitmap b(n_rows);
   for (uint64_t i = 0; i < n; ++i) {
-    if (rows[i] >= n_rows) throw Error(m.path() + ": deleted row " + std::to_string(rows[i]) + " out of range (corrupt)");
+    if (rows[i] >= n_rows) throw CorruptionError(m.path() + ": deleted row " + std::to_string(rows[i]) + " out of range (corrupt)");
     b.set(rows[i]);
   }
   return b;

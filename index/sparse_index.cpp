@@ -53,11 +53,11 @@ class TermSlots {
 void SparseIndexBuilder::add(const uint32_t* terms, const float* values, size_t n, float doc_len) {
   for (size_t i = 0; i < n; ++i) {
     if (i > 0 && terms[i] <= terms[i - 1])
-      throw Error("sparse row " + std::to_string(size()) + ": term ids must be ascending and unique (term " + std::to_string(terms[i]) + ")");
+      throw InvalidInputError("sparse row " + std::to_string(size()) + ": term ids must be ascending and unique (term " + std::to_string(terms[i]) + ")");
     if (!(values[i] > 0) || !std::isfinite(values[i]))
-      throw Error("sparse row " + std::to_string(size()) + ": weight of term " + std::to_string(terms[i]) + " must be finite and > 0");
+      throw InvalidInputError("sparse row " + std::to_string(size()) + ": weight of term " + std::to_string(terms[i]) + " must be finite and > 0");
   }
-  if (!(doc_len >= 0) || !std::isfinite(doc_len)) throw Error("sparse row " + std::to_string(size()) + ": bad document length");
+  if (!(doc_len >= 0) || !std::isfinite(doc_len)) throw InvalidInputError("sparse row " + std::to_string(size()) + ": bad document length");
   terms_.insert(terms_.end(), terms, terms + n);
   values_.insert(values_.end(), values, values + n);
   offset_.push_back(terms_.size());
@@ -178,7 +178,7 @@ std::unique_ptr<SparseIndex> SparseIndex::open(const std::string& path) {
   BinaryReader r(s->file_.data(), s->file_.size(), path);
   r.expect_magic(kMagic);
   uint32_t kind = r.get<uint32_t>("impact kind");
-  if (kind > 1) throw Error(path + ": unknown impact kind " + std::to_string(kind));
+  if (kind > 1) throw CorruptionError(path + ": unknown impact kind " + std::to_string(kind));
   s->model_.kind = ImpactKind(kind);
   s->model_.k1 = r.get<float>("k1");
   s->model_.b = r.get<float>("b");
@@ -190,7 +190,7 @@ std::unique_ptr<SparseIndex> SparseIndex::open(const std::string& path) {
   s->n_postings_ = r.get<uint64_t>("n_postings");
   uint64_t post_bytes = r.get<uint64_t>("postings bytes");
   uint64_t fwd_bytes = r.get<uint64_t>("forward bytes");
-  if (!(s->scale_ > 0) || !std::isfinite(s->scale_)) throw Error(path + ": bad impact scale");
+  if (!(s->scale_ > 0) || !std::isfinite(s->scale_)) throw CorruptionError(path + ": bad impact scale");
   s->postings_bytes_ = post_bytes + s->n_terms_ * (sizeof(uint32_t) + sizeof(TermInfo)) + s->n_blocks_ * (4 + 1 + 8);
   auto arr = [&](auto*& out, size_t n, const char* field) {
     r.align(kAlign);
@@ -209,7 +209,7 @@ std::unique_ptr<SparseIndex> SparseIndex::open(const std::string& path) {
   arr(s->fwd_impact_, s->n_postings_, "forward impacts");
   arr(s->fwd_value_, s->n_postings_, "forward values");
   // Structural checks that keep a corrupt file from sending a reader out of bounds.
-  auto bad = [&](const std::string& what) { throw Error(path + ": corrupt (" + what + ")"); };
+  auto bad = [&](const std::string& what) { throw CorruptionError(path + ": corrupt (" + what + ")"); };
   if (post_bytes < kDecodePadding || s->block_offset_[s->n_blocks_] + kDecodePadding != post_bytes) bad("postings size");
   if (fwd_bytes < kDecodePadding || s->fwd_byte_[s->n_docs_] + kDecodePadding != fwd_bytes) bad("forward size");
   if (s->fwd_offset_[s->n_docs_] != s->n_postings_) bad("forward offsets");

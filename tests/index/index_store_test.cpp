@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "index/file_io.h"
 #include "index/index_store.h"
 #include "index/topk.h"
 #include "test_util.h"
@@ -256,22 +257,33 @@ TEST(IndexStore, DamagedFilesAreErrors) {
     std::string flipped = orig;
     flipped[flipped.size() / 2] ^= 0x40;
     spit(seg + "/" + f, flipped);
-    EXPECT_THROW(IndexStore::open(dir.sub("c")), Error) << f << " flipped";
+    EXPECT_THROW(IndexStore::open(dir.sub("c")), CorruptionError) << f << " flipped";
     spit(seg + "/" + f, orig.substr(0, orig.size() / 3));
-    EXPECT_THROW(IndexStore::open(dir.sub("c")), Error) << f << " truncated";
+    EXPECT_THROW(IndexStore::open(dir.sub("c")), CorruptionError) << f << " truncated";
     spit(seg + "/" + f, orig);
   }
   EXPECT_NO_THROW(IndexStore::open(dir.sub("c")));
   std::string man = slurp(dir.sub("c/MANIFEST"));
   spit(dir.sub("c/MANIFEST"), man.substr(0, man.size() / 2));
-  EXPECT_THROW(IndexStore::open(dir.sub("c")), Error);
+  EXPECT_THROW(IndexStore::open(dir.sub("c")), CorruptionError);
   std::string edited = man;
   edited.replace(edited.find("\"n_docs\": 30"), 12, "\"n_docs\": 31");
   spit(dir.sub("c/MANIFEST"), edited);
-  EXPECT_THROW(IndexStore::open(dir.sub("c")), Error);
+  EXPECT_THROW(IndexStore::open(dir.sub("c")), CorruptionError);
+  // A MANIFEST of deeply nested JSON is damage, not a stack overflow.
+  spit(dir.sub("c/MANIFEST"), std::string(200000, '[') + std::string(200000, ']'));
+  EXPECT_THROW(IndexStore::open(dir.sub("c")), CorruptionError);
   spit(dir.sub("c/MANIFEST"), man);
   std::filesystem::remove(seg + "/bm25.bin");
   EXPECT_THROW(IndexStore::open(dir.sub("c")), Error);
+}
+
+TEST(IndexStore, FailedSystemCallsAreIoErrors) {
+  test::TempDir dir;
+  EXPECT_THROW(FileWriter(dir.sub("no/such/dir/file")), IoError);
+  EXPECT_THROW(fsync_dir(dir.sub("missing")), IoError);
+  EXPECT_NO_THROW(fsync_parent_dir(dir.sub("anything")));
+  EXPECT_THROW(make_dir(dir.sub("x/y") + std::string(5000, 'z')), IoError);
 }
 
 }  // namespace
