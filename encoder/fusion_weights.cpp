@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/json_input.h"
 
 namespace m3 {
 
@@ -41,11 +42,7 @@ FusionWeights read_fusion_weights(const std::string& model_dir) {
   std::stringstream ss;
   ss << in.rdbuf();
   nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  j = parse_json_input(ss.str(), path, JsonLimits{1u << 20, 16});
   if (!j.is_object()) throw Error(path + ": expected a JSON object");
   if (j.contains("dense+sparse")) fw.dense_sparse = weights_of(j["dense+sparse"], "dense+sparse", 2, path);
   if (j.contains("all")) fw.all = weights_of(j["all"], "all", 3, path);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/json_input.h"
 
 namespace m3 {
 
@@ -22,11 +23,7 @@ void read_field(const nlohmann::json& j, const char* name, T& out, const std::st
 
 ModelConfig ModelConfig::from_json_text(const std::string& text, const std::string& origin) {
   nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const std::exception& e) {
-    throw Error(origin + ": not valid JSON (" + e.what() + ")");
-  }
+  j = parse_json_input(text, origin, JsonLimits{16u << 20, 64});
   if (!j.is_object()) throw Error(origin + ": expected a JSON object");
   ModelConfig c;
   read_field(j, "hidden_size", c.hidden_size, origin);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_input.h"
 
 namespace m3 {
 
@@ -26,11 +27,7 @@ TensorMap read_safetensors(const std::string& path) {
   std::string header(header_len, '\0');
   in.read(header.data(), static_cast<std::streamsize>(header_len));
   nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(header);
-  } catch (const std::exception& e) {
-    throw Error(path + ": safetensors header is not valid JSON (" + e.what() + ")");
-  }
+  j = parse_json_input(header, path + ": safetensors header", JsonLimits{100u << 20, 16});
   if (!j.is_object()) throw Error(path + ": safetensors header is not a JSON object");
   const uint64_t buffer_size = file_size - 8 - header_len;
 

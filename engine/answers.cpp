@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_input.h"
 #include "engine/gz_file.h"
 
 namespace m3 {
@@ -85,8 +86,8 @@ Answers read_answers(const std::string& path, const std::string& lang) {
     ++n;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path + ":" + std::to_string(n);
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw Error(where + ": broken JSON");
+    nlohmann::json j = parse_json_input(line, where);
+    if (!j.is_object()) throw InvalidInputError(where + ": expected a JSON object");
     std::vector<std::string> answers;
     std::string qid;
     if (j.contains("example_id")) {  // MKQA as published
@@ -115,13 +116,18 @@ Answers read_answers(const std::string& path, const std::string& lang) {
 std::vector<std::pair<std::string, std::string>> read_mkqa_queries(const std::string& path, const std::string& lang) {
   const std::string text = read_maybe_gzipped(path);
   std::vector<std::pair<std::string, std::string>> out;
-  size_t start = 0;
+  size_t start = 0, n = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
-    nlohmann::json j = nlohmann::json::parse(text.substr(start, end - start), nullptr, false);
+    const std::string line = text.substr(start, end - start);
     start = end + 1;
-    if (j.is_discarded() || !j.contains("queries") || !j["queries"].contains(lang)) continue;
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json j = parse_json_input(line, path + ":" + std::to_string(n));
+    if (!j.is_object() || !j.contains("queries") || !j["queries"].is_object() || !j["queries"].contains(lang) ||
+        !j["queries"][lang].is_string() || !j.contains("example_id"))
+      continue;
     out.emplace_back(j["example_id"].is_string() ? j["example_id"].get<std::string>() : j["example_id"].dump(),
                      j["queries"][lang].get<std::string>());
   }

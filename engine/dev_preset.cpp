@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/json_input.h"
 #include "engine/gz_file.h"
 #include "engine/evaluation.h"
 
@@ -124,7 +125,7 @@ void add_question(QaSet& s, std::map<std::string, size_t>& para_ids, const std::
 QaSet read_squad(const std::string& path) {
   QaSet s;
   std::map<std::string, size_t> ids;
-  auto j = nlohmann::json::parse(read_maybe_gzipped(path));
+  auto j = parse_json_input(read_maybe_gzipped(path), path, JsonLimits{1u << 30, 64});
   size_t n = 0;
   for (const auto& art : j["data"])
     for (const auto& para : art["paragraphs"])
@@ -142,7 +143,7 @@ QaSet read_jsonl_qa(const std::vector<std::string>& files, const char* question_
   for (const auto& f : files)
     for (const auto& line : lines_of(read_maybe_gzipped(f))) {
       if (line.empty()) continue;
-      auto j = nlohmann::json::parse(line);
+      auto j = parse_json_input(line, f);
       if (!j["context"].is_string() || !j[question_key].is_string()) continue;  // a few published rows lack one
       add_question(s, ids, j["context"].get<std::string>(), "q" + std::to_string(n++), j[question_key].get<std::string>());
     }
