@@ -1,7 +1,10 @@
 // Bulk indexing: read -> tokenize -> encode in length-sorted batches -> index, with reading and
 // tokenising on a second thread so they overlap the encoder. Commits every `commit_every` documents,
 // recording in the same atomic MANIFEST how far into the corpus it got, so an interrupted run
-// (Ctrl-C, SIGKILL, power loss) continues from its last commit when started again on the same corpus.
+// (Ctrl-C, SIGKILL, power loss) continues from its last commit when started again on the same corpus
+// (same content: the record holds a hash of the lines it covered, so a changed file is never skipped).
+// A bad line stops the run (InvalidInputError naming file:line) after committing every good line before
+// it; with skip_bad it is counted and skipped. A stream that cannot be read on (corrupt gzip) always stops.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -15,6 +18,12 @@ struct IngestOptions {
   size_t chunk = 512;           // documents tokenised/encoded together (sorted by length inside)
   bool skip_bad = false;        // skip malformed lines (counted) instead of stopping at the first
   bool progress = true;         // progress on stderr
+  // m3 index: record in each commit how far into the corpus (lines, bytes, content hash) it got, and
+  // resume from there when the same content comes again. Off (m3 add): every document is added.
+  bool track_progress = true;
+  // With track_progress: a collection holding documents from other content is refused (UsageError)
+  // unless append is set; with append the corpus is indexed from its start (same docid replaces).
+  bool append = false;
 };
 
 struct IngestStats {

@@ -82,6 +82,7 @@ void SearchParams::validate() const {
 
 std::array<float, 3> parse_weights(const std::string& text) {
   std::array<float, 3> w{0.f, 0.f, 0.f};
+  if (text.find_first_not_of(" \t") == std::string::npos) throw UsageError("weights: empty (expected 2 or 3 comma-separated numbers)");
   std::stringstream ss(text);
   std::string item;
   int n = 0;
@@ -98,6 +99,8 @@ std::array<float, 3> parse_weights(const std::string& text) {
     ++n;
   }
   if (n < 2) throw UsageError("weights '" + text + "': expected 2 or 3 comma-separated numbers");
+  if (!(w[0] > 0 || w[1] > 0 || w[2] > 0))
+    throw UsageError("weights '" + text + "': at least one weight must be positive (all zero or negative ranks nothing)");
   return w;
 }
 

@@ -1,10 +1,13 @@
 // m3 add / m3 delete / m3 info: single-document changes and a collection's counts, sizes and settings.
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "common/error.h"
+#include "common/json_input.h"
 #include "engine/corpus_reader.h"
 #include "engine/ingest.h"
+#include "index/doc_store.h"
 #include "tools/command.h"
 
 namespace m3::tools {
@@ -22,17 +25,32 @@ M3_COMMAND("add", "Add or replace documents (same docid replaces) and commit", [
   sub.add_option("--metadata", f->metadata, "metadata JSON object of the single document");
   sub.callback([f] {
     if (f->corpus.empty() == f->docid.empty()) throw UsageError("give either --corpus FILE or --docid ID --text TEXT");
+    if (!f->docid.empty() && f->text.empty()) throw UsageError("--docid needs --text TEXT (a document without text cannot be searched)");
+    if (!f->corpus.empty() && (!f->text.empty() || !f->title.empty() || f->metadata != "{}"))
+      throw UsageError("--title/--text/--metadata describe a single --docid document, not a --corpus");
+    if (!f->docid.empty()) validate_docid(f->docid);  // UsageError naming the problem
+    nlohmann::json meta;
+    if (f->corpus.empty()) {
+      try {
+        meta = parse_json_input(f->metadata, "--metadata");
+      } catch (const InvalidInputError& e) {
+        throw UsageError(e.what());
+      }
+      if (!meta.is_object()) throw UsageError("--metadata must be a JSON object");
+    }
     auto c = Collection::open(f->collection, nullptr, f->model);
     if (!f->corpus.empty()) {
       IngestOptions o;
       o.progress = false;
+      o.track_progress = false;  // add what is given: never resume past lines of a file seen before
       auto s = ingest_corpus(*c, f->corpus, o);
       std::printf("added %zu documents; collection has %zu\n", s.documents, c->info().documents);
       return;
     }
-    auto meta = nlohmann::json::parse(f->metadata, nullptr, false);
-    if (meta.is_discarded() || !meta.is_object()) throw UsageError("--metadata must be a JSON object");
-    Document d{f->docid, f->title, f->text, meta.dump()};
+    std::string title = f->title, text = f->text;
+    strip_bom(title);
+    strip_bom(text);
+    Document d{f->docid, title, text, meta.dump()};
     const bool replaced = c->find_document(d.docid).has_value();
     c->add({d});
     c->commit();
@@ -48,14 +66,19 @@ M3_COMMAND("delete", "Delete documents by docid and commit", [](CLI::App& sub) {
   sub.add_option("docid", f->docids, "docids to delete")->required();
   sub.callback([f] {
     auto c = Collection::open(f->collection, nullptr, f->model);
-    size_t missing = 0;
-    for (const auto& id : f->docids) {
-      if (!c->find_document(id)) { std::fprintf(stderr, "m3 delete: no document '%s'\n", id.c_str()); ++missing; continue; }
-      c->remove(id);
+    // All or nothing: every docid must exist before anything is deleted; one commit for all of them.
+    std::vector<std::string> missing;
+    for (const auto& id : f->docids)
+      if (!c->find_document(id)) missing.push_back("'" + id + "'");
+    if (!missing.empty()) {
+      std::string list;
+      for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+      throw NotFoundError("no document " + list + "; nothing deleted");
     }
+    std::set<std::string> unique(f->docids.begin(), f->docids.end());
+    for (const auto& id : unique) c->remove(id);
     c->commit();
-    std::printf("deleted %zu; collection has %zu documents\n", f->docids.size() - missing, c->info().documents);
-    if (missing) throw Error(std::to_string(missing) + " docid(s) not found");
+    std::printf("deleted %zu; collection has %zu documents\n", unique.size(), c->info().documents);
   });
 });
 

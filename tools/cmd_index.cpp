@@ -1,8 +1,10 @@
 // m3 index: bulk-index a corpus (JSONL or TSV, optionally .gz) into a collection directory.
-// Re-running on the same --out and corpus resumes from the last commit.
+// Re-running on the same --out and corpus resumes from the last commit (same content, checked by hash);
+// another corpus into an existing collection needs --append.
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "common/error.h"
@@ -21,7 +23,7 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
     std::string corpus, out, dense = "Flat", mv_codec = "fp16";
     int mv_bits = 2;
     size_t commit_every = 10000;
-    bool skip_bad = false, quiet = false, optimize = true;
+    bool skip_bad = false, quiet = false, optimize = true, append = false;
   };
   auto f = std::make_shared<Flags>();
   sub.add_option("--corpus", f->corpus, "corpus file: .jsonl or .tsv, optionally .gz")->required();
@@ -33,14 +35,17 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
   sub.add_option("--commit-every", f->commit_every, "documents per commit (resume granularity)")->check(CLI::Range(1, 100000000));
   sub.add_flag("--skip-bad", f->skip_bad, "skip malformed corpus lines instead of stopping");
   sub.add_flag("--quiet", f->quiet, "no progress on stderr");
+  sub.add_flag("--append", f->append,
+               "index this corpus into an existing collection built from another corpus (same docid replaces)");
   sub.add_flag("!--no-optimize", f->optimize, "leave segments unmerged at the end");
   sub.callback([f] {
     if (!exists(f->corpus)) throw UsageError("--corpus " + f->corpus + ": no such file");
     std::shared_ptr<const Encoder> encoder = load_encoder(f->model);
     std::unique_ptr<Collection> c;
+    bool created = false;
     if (exists(f->out + "/MANIFEST")) {
       c = Collection::open(f->out, encoder);
-      std::fprintf(stderr, "m3 index: %s exists; resuming\n", f->out.c_str());
+      std::fprintf(stderr, "m3 index: %s exists; %s\n", f->out.c_str(), f->append ? "appending" : "resuming");
     } else {
       if (exists(f->out)) throw UsageError("--out " + f->out + " exists and is not an m3 collection");
       CollectionOptions o;
@@ -49,12 +54,27 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
       o.mv_bits = f->mv_bits;
       o.passage_max_length = f->model.max_length;
       c = Collection::create(f->out, o, encoder);
+      created = true;
     }
+    const uint64_t created_generation = c->info().generation;
     IngestOptions io;
     io.commit_every = f->commit_every;
     io.skip_bad = f->skip_bad;
     io.progress = !f->quiet;
-    auto s = ingest_corpus(*c, f->corpus, io);
+    io.append = f->append;
+    IngestStats s;
+    try {
+      s = ingest_corpus(*c, f->corpus, io);
+    } catch (...) {
+      // A collection this run created and never committed to (e.g. the corpus failed on its first
+      // line) is removed, not left behind empty.
+      if (created && c->info().generation == created_generation) {
+        c.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(f->out, ec);
+      }
+      throw;
+    }
     if (f->optimize && c->info().segments > 1) c->optimize();
     auto info = c->info();
     if (s.documents == 0 && s.resumed_from > 0) {

@@ -9,7 +9,7 @@ void add_search_flags(CLI::App& sub, SearchFlags& f, bool with_mode) {
   sub.add_option("--k", f.k, "hits per query")->check(CLI::Range(1, 10000));
   sub.add_option("--depth", f.depth, "candidates per head (default: multivec 200, dense+sparse 1000, all 200)")
       ->check(CLI::Range(0, 100000));
-  sub.add_option("--weights", f.weights, "dense,sparse[,multivec] weights (default 1,0.3 / 1,0.3,1)");
+  sub.add_option("--weights", f.weights, "dense,sparse[,multivec] weights (default 1,0.3 / 1,0.3,1)")->check([](const std::string& w) { try { parse_weights(w); return std::string(); } catch (const std::exception& e) { return std::string(e.what()); } });
   sub.add_option("--fusion", f.fusion, "weighted | rrf")->check(CLI::IsMember({"weighted", "rrf"}));
   sub.add_option("--rrf-k", f.rrf_k, "reciprocal-rank fusion constant")->check(CLI::Range(1, 100000));
   sub.add_option("--ef-search", f.ef_search, "HNSW efSearch (0 = index default)")->check(CLI::Range(0, 100000));

@@ -136,7 +136,7 @@ TEST(CorpusReader, ReportsFileAndLineOfBadInput) {
     r.next(d);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(p + ":3: broken JSON"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(p + ":3: malformed JSON"), std::string::npos) << e.what();
   }
   std::ofstream(p) << R"({"text": "no id"})" << "\n";
   EXPECT_THROW({ CorpusReader r2(p); r2.next(d); }, Error);
