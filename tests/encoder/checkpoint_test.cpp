@@ -114,7 +114,10 @@ TEST(Checkpoint, BadConfigValues) {
   std::ofstream(dir + "/config.json") << R"({"hidden_size": "big"})";
   EXPECT_NE(error_of([&] { load_checkpoint(dir); }).find("hidden_size"), std::string::npos);
   std::ofstream(dir + "/config.json") << "{broken";
-  EXPECT_NE(error_of([&] { load_checkpoint(dir); }).find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_checkpoint(dir); }).find("malformed JSON"), std::string::npos);
+  // Deep nesting is refused before parsing (it overflowed the stack in nlohmann's recursion).
+  std::ofstream(dir + "/config.json") << R"({"hidden_size": 32, "x": )" << std::string(100000, '[') << std::string(100000, ']') << "}";
+  EXPECT_NE(error_of([&] { load_checkpoint(dir); }).find("nested deeper than 64"), std::string::npos);
 }
 
 TEST(RawTensor, HalfAndBfloatConversionsRoundTrip) {
