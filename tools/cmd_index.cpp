@@ -45,7 +45,8 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
     bool created = false;
     if (exists(f->out + "/MANIFEST")) {
       c = Collection::open(f->out, encoder);
-      std::fprintf(stderr, "m3 index: %s exists; %s\n", f->out.c_str(), f->append ? "appending" : "resuming");
+      std::fprintf(stderr, "m3 index: %s exists; %s\n", f->out.c_str(),
+                   f->append ? "appending" : "resuming if it was built from this corpus");
     } else {
       if (exists(f->out)) throw UsageError("--out " + f->out + " exists and is not an m3 collection");
       CollectionOptions o;
