@@ -359,6 +359,12 @@ Run m3(const std::vector<std::string>& args) {
 
 bool have_m3() { return ::access((std::string(M3_BINARY_DIR) + "/m3").c_str(), X_OK) == 0; }
 
+// m3 index names its collection --out here and --collection on main (the HTTP/CLI rewrite): ask it.
+const std::string& out_flag() {
+  static const std::string flag = m3({"index", "--help"}).out.find("--collection") != std::string::npos ? "--collection" : "--out";
+  return flag;
+}
+
 size_t count_of(const std::string& hay, const std::string& needle) {
   size_t n = 0;
   for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
@@ -370,12 +376,12 @@ TEST(InputHandlingCli, IndexAndAddSurviveDeepNestingAndRollBackAnUncommittedColl
   auto dir = fresh_dir("cli_deep");
   const std::string p = dir + ".jsonl";
   std::ofstream(p) << deep_json_line(100000) << "\n" << doc_line("a", "fine") << "\n";
-  auto r = m3({"index", "--corpus", p, "--out", dir, "--model", tiny_model(), "--quiet"});
+  auto r = m3({"index", "--corpus", p, out_flag(), dir, "--model", tiny_model(), "--quiet"});
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find(p + ":1:"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir)) << "a collection nothing was committed to is left behind";
   std::ofstream(p) << doc_line("a", "fine") << "\n";
-  ASSERT_EQ(m3({"index", "--corpus", p, "--out", dir, "--model", tiny_model(), "--quiet"}).status, 0);
+  ASSERT_EQ(m3({"index", "--corpus", p, out_flag(), dir, "--model", tiny_model(), "--quiet"}).status, 0);
   std::ofstream(p) << deep_json_line(100000) << "\n";
   r = m3({"add", "--collection", dir, "--corpus", p});
   EXPECT_EQ(r.status, 1) << r.err;
@@ -388,11 +394,11 @@ TEST(InputHandlingCli, IndexRefusesAnotherCorpusWithoutAppend) {
   write_jsonl(dir + "_a.jsonl", synthetic_docs(6, 8));
   std::vector<Document> b = {{"b1", "", "other one"}, {"b2", "", "other two"}};
   write_jsonl(dir + "_b.jsonl", b);
-  ASSERT_EQ(m3({"index", "--corpus", dir + "_a.jsonl", "--out", dir, "--model", tiny_model(), "--quiet"}).status, 0);
-  auto r = m3({"index", "--corpus", dir + "_b.jsonl", "--out", dir, "--model", tiny_model(), "--quiet"});
+  ASSERT_EQ(m3({"index", "--corpus", dir + "_a.jsonl", out_flag(), dir, "--model", tiny_model(), "--quiet"}).status, 0);
+  auto r = m3({"index", "--corpus", dir + "_b.jsonl", out_flag(), dir, "--model", tiny_model(), "--quiet"});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(r.err.find("--append"), std::string::npos) << r.err;
-  r = m3({"index", "--corpus", dir + "_b.jsonl", "--out", dir, "--model", tiny_model(), "--quiet", "--append"});
+  r = m3({"index", "--corpus", dir + "_b.jsonl", out_flag(), dir, "--model", tiny_model(), "--quiet", "--append"});
   EXPECT_EQ(r.status, 0) << r.err;
   auto c = Collection::open(dir, tiny_encoder());
   EXPECT_EQ(c->info().documents, 8u);
@@ -402,7 +408,7 @@ TEST(InputHandlingCli, DeleteIsAllOrNothingAndSaysSoOnce) {
   if (!have_m3()) GTEST_SKIP() << "build/m3 not built";
   auto dir = fresh_dir("cli_delete");
   write_jsonl(dir + ".jsonl", synthetic_docs(5, 3));
-  ASSERT_EQ(m3({"index", "--corpus", dir + ".jsonl", "--out", dir, "--model", tiny_model(), "--quiet"}).status, 0);
+  ASSERT_EQ(m3({"index", "--corpus", dir + ".jsonl", out_flag(), dir, "--model", tiny_model(), "--quiet"}).status, 0);
   auto r = m3({"delete", "--collection", dir, "d1", "nonexistent-9"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(count_of(r.err, "nonexistent-9"), 1u) << r.err;
@@ -416,12 +422,12 @@ TEST(InputHandlingCli, UsageMistakesExitTwo) {
   if (!have_m3()) GTEST_SKIP() << "build/m3 not built";
   auto dir = fresh_dir("cli_usage");
   write_jsonl(dir + ".jsonl", synthetic_docs(3, 3));
-  ASSERT_EQ(m3({"index", "--corpus", dir + ".jsonl", "--out", dir, "--model", tiny_model(), "--quiet"}).status, 0);
+  ASSERT_EQ(m3({"index", "--corpus", dir + ".jsonl", out_flag(), dir, "--model", tiny_model(), "--quiet"}).status, 0);
   EXPECT_EQ(m3({"add", "--collection", dir, "--docid", "x"}).status, 2);
   EXPECT_EQ(m3({"add", "--collection", dir, "--docid", "x", "--text", "t", "--metadata", "[1]"}).status, 2);
   for (const char* w : {"-1,-1,-1", "", "0,0,0"})
     EXPECT_EQ(m3({"search", "--collection", dir, "--weights", w, "search"}).status, 2) << w;
-  EXPECT_EQ(m3({"index", "--corpus", dir + ".jsonl", "--out", dir + "_ivf0", "--model", tiny_model(), "--dense", "IVF0,Flat"}).status, 2);
+  EXPECT_EQ(m3({"index", "--corpus", dir + ".jsonl", out_flag(), dir + "_ivf0", "--model", tiny_model(), "--dense", "IVF0,Flat"}).status, 2);
   EXPECT_FALSE(std::filesystem::exists(dir + "_ivf0"));
   auto r = m3({"info", "--collection", dir, "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
