@@ -38,7 +38,7 @@ struct HitScores {
 
 struct Hit {
   int64_t doc = -1;
-  std::string docid, title, text;
+  std::string docid, title, text, metadata_json;
   float score = 0;
   HitScores scores;
 };

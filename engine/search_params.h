@@ -32,6 +32,7 @@ Fusion parse_fusion(const std::string& name);  // "weighted" | "rrf"
 struct SearchParams {
   SearchMode mode = SearchMode::All;
   int k = 10;
+  int offset = 0;                                // paging: skip this many hits of the ranking first
   int depth = 0;                                 // candidates per head; 0 = the mode's default
   std::optional<std::array<float, 3>> weights;   // (dense, sparse, multivec); unset = the mode's default
   Fusion fusion = Fusion::Weighted;

@@ -77,7 +77,7 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
         r.hits.push_back(std::move(hit));
       }
       for (auto& h : r.hits)
-        if (auto d = snap.doc(h.doc)) { h.docid = d->docid; h.title = d->title; h.text = d->text; }
+        if (auto d = snap.doc(h.doc)) { h.docid = d->docid; h.title = d->title; h.text = d->text; h.metadata_json = d->metadata_json; }
       r.search_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       return r;
     }
@@ -147,7 +147,7 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
     h.doc = c.doc;
     h.score = c.score;
     h.scores = c.scores;
-    if (auto d = snap.doc(c.doc)) { h.docid = d->docid; h.title = d->title; h.text = d->text; }
+    if (auto d = snap.doc(c.doc)) { h.docid = d->docid; h.title = d->title; h.text = d->text; h.metadata_json = d->metadata_json; }
     r.hits.push_back(std::move(h));
   }
   r.search_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

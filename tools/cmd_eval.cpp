@@ -55,7 +55,7 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
     bool all_modes = false;
   };
   auto f = std::make_shared<Flags>();
-  f->search.k = 100;
+  f->search.k = "100";  // run files deep enough for Recall@100
   sub.add_option("--collection", f->collection, "collection directory");
   sub.add_option("--topics", f->topics, "topics file(s) (qid<TAB>query); several give one row per file");
   sub.add_option("--qrels", f->qrels, "qrels file(s), one per topics file (or one for all)");
