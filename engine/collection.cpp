@@ -79,10 +79,10 @@ std::pair<std::string, std::string> Collection::recorded_model(const std::string
 }
 
 std::unique_ptr<Collection> Collection::open(const std::string& dir, std::shared_ptr<const Encoder> encoder,
-                                             const std::string& model_dir) {
+                                             const std::string& model_dir, Access access) {
   auto c = std::unique_ptr<Collection>(new Collection());
   c->dir_ = dir;
-  c->store_ = IndexStore::open(dir);
+  c->store_ = access == Access::ReadOnly ? IndexStore::open_read_only(dir) : IndexStore::open(dir);
   const auto& extra = c->store_->settings().extra;
   if (!extra.contains("model") || !extra["model"].contains("fingerprint"))
     throw Error(dir + ": MANIFEST lacks the model it was built with (not an m3 collection?)");

@@ -76,7 +76,23 @@ std::unique_ptr<DocStore> DocStore::open(const std::string& dir, bool create) {
   opt.max_open_files = 256;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(opt, dir, &db);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
+    throw Error(dir + ": the collection is held by another process (an `m3 serve` or another writer): stop it, or write "
+                      "through its HTTP API; reads (m3 info, search, eval) work while it runs");
   if (!s.ok()) throw Error(dir + ": cannot open the document store (RocksDB): " + s.ToString());
+  std::unique_ptr<DocStore> d(new DocStore());
+  d->dir_ = dir;
+  d->db_.reset(db);
+  return d;
+}
+
+std::unique_ptr<DocStore> DocStore::open_read_only(const std::string& dir) {
+  rocksdb::Options opt;
+  opt.paranoid_checks = true;
+  opt.max_open_files = 256;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(opt, dir, &db);
+  if (!s.ok()) throw Error(dir + ": cannot open the document store (RocksDB, read-only): " + s.ToString());
   std::unique_ptr<DocStore> d(new DocStore());
   d->dir_ = dir;
   d->db_.reset(db);

@@ -33,6 +33,9 @@ void validate_docid(const std::string& docid);
 class DocStore {
  public:
   static std::unique_ptr<DocStore> open(const std::string& dir, bool create);
+  // Reads only, without RocksDB's lock: works while another process (`m3 serve`) holds the store.
+  // Sees the store as of this call; never writes.
+  static std::unique_ptr<DocStore> open_read_only(const std::string& dir);
   ~DocStore();
 
   // One synced write batch.

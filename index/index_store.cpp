@@ -216,6 +216,32 @@ std::unique_ptr<IndexStore> IndexStore::open(const std::string& dir) {
   return s;
 }
 
+std::unique_ptr<IndexStore> IndexStore::open_read_only(const std::string& dir) {
+  if (!path_exists(dir)) throw NotFoundError(dir + ": no such index directory");
+  if (!path_exists(dir + "/" + kManifest)) throw NotFoundError(dir + ": not an m3 index (MANIFEST missing)");
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<IndexStore> s(new IndexStore());
+    s->dir_ = dir;
+    s->read_only_ = true;
+    s->manifest_ = Manifest::parse(read_file(dir + "/" + kManifest), dir + "/" + kManifest);
+    try {
+      s->docs_ = DocStore::open_read_only(dir + "/docs");
+      s->load(true);
+    } catch (const Error&) {
+      // A writer's merge may have replaced this MANIFEST's segments since we read it: try the new one.
+      const auto now = Manifest::parse(read_file(dir + "/" + kManifest), dir + "/" + kManifest);
+      if (attempt < 3 && now.generation != s->manifest_.generation) continue;
+      throw;
+    }
+    s->publish();
+    return s;
+  }
+}
+
+void IndexStore::require_writable(const char* what) const {
+  if (read_only_) throw UsageError(dir_ + ": opened read-only; cannot " + what);
+}
+
 void IndexStore::load(bool verify) {
   if (manifest_.codebook) {
     verify_file(dir_, *manifest_.codebook, true);
@@ -250,6 +276,7 @@ std::shared_ptr<const Snapshot> IndexStore::snapshot() const {
 void IndexStore::write_manifest(const Manifest& m) { write_file_atomic(dir_ + "/" + kManifest, m.serialize()); }
 
 void IndexStore::set_extra(const nlohmann::json& extra) {
+  require_writable("change settings");
   manifest_.settings.extra = extra;
   extra_dirty_ = true;
 }
@@ -283,6 +310,7 @@ void IndexStore::validate(const DocInput& d) const {
 }
 
 void IndexStore::upsert(DocInput doc) {
+  require_writable("add documents");
   validate(doc);
   pending_removes_.erase(doc.docid);
   auto it = pending_index_.find(doc.docid);
@@ -295,6 +323,7 @@ void IndexStore::upsert(DocInput doc) {
 }
 
 void IndexStore::remove(const std::string& docid) {
+  require_writable("delete documents");
   validate_docid(docid);
   auto it = pending_index_.find(docid);
   if (it != pending_index_.end()) {
@@ -323,6 +352,7 @@ uint64_t IndexStore::total_rows() const {
 }
 
 uint64_t IndexStore::commit() {
+  require_writable("commit");
   if (pending_.empty() && pending_removes_.empty() && !extra_dirty_) return manifest_.generation;
   const uint64_t gen = manifest_.generation + 1;
   auto snap = snapshot();
@@ -446,6 +476,7 @@ void IndexStore::maybe_merge() {
 }
 
 uint64_t IndexStore::merge() {
+  require_writable("merge");
   if (segments_.size() > 1 || (segments_.size() == 1 && deleted_[0]->count() > 0)) merge_range(0, segments_.size());
   return manifest_.generation;
 }

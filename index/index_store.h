@@ -98,6 +98,11 @@ class IndexStore {
  public:
   static std::unique_ptr<IndexStore> create(const std::string& dir, const IndexSettings& settings);  // UsageError if it exists
   static std::unique_ptr<IndexStore> open(const std::string& dir);  // Error naming the problem if corrupt or missing
+  // The last commit, for reading only: takes no lock and removes nothing, so it works while a writer
+  // (`m3 serve`) holds the collection; writes throw UsageError. The MANIFEST is read before the doc
+  // store, so every record it names is there; a merge that removes its files meanwhile is retried.
+  static std::unique_ptr<IndexStore> open_read_only(const std::string& dir);
+  bool read_only() const { return read_only_; }
   ~IndexStore();
 
   const IndexSettings& settings() const { return manifest_.settings; }
@@ -121,6 +126,7 @@ class IndexStore {
  private:
   IndexStore() = default;
   void load(bool verify);
+  void require_writable(const char* what) const;
   void publish();
   void write_manifest(const Manifest& m);
   void maybe_merge();
@@ -130,6 +136,7 @@ class IndexStore {
   uint64_t total_rows() const;
 
   std::string dir_;
+  bool read_only_ = false;
   Manifest manifest_;
   std::shared_ptr<DocStore> docs_;
   std::shared_ptr<const ResidualCodebook> codebook_;

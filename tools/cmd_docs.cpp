@@ -67,7 +67,7 @@ M3_COMMAND("info", "Show a collection's counts, sizes and settings", [](CLI::App
   sub.add_option("--model", f->model, "model directory (default: the one the collection was built with)");
   sub.add_flag("--json", f->json, "print JSON");
   sub.callback([f] {
-    auto c = Collection::open(f->collection, nullptr, f->model);
+    auto c = Collection::open(f->collection, nullptr, f->model, Collection::Access::ReadOnly);
     const nlohmann::ordered_json j = describe_collection(*c);
     if (f->json) { std::cout << j.dump(2) << "\n"; return; }
     for (auto& [k, v] : j.items()) {

@@ -108,7 +108,7 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
       throw UsageError("--run-out takes one weight set; use --run-dir with --sweep-weights");
     std::vector<Qrels> qrels;
     for (const auto& q : f->qrels) qrels.push_back(read_qrels(q));
-    auto c = Collection::open(f->collection, nullptr, f->model.model);
+    auto c = Collection::open(f->collection, nullptr, f->model.model, Collection::Access::ReadOnly);
     if (!f->run_dir.empty()) ::mkdir(f->run_dir.c_str(), 0755);
     std::vector<std::array<float, 3>> sweep;
     for (const auto& w : f->sweep) sweep.push_back(parse_weights(w));

@@ -66,7 +66,7 @@ M3_COMMAND("search", "Search a collection: QUERY... printed with per-head scores
     SearchParams p = to_params(f->search);
     if (f->topics.empty() != f->run.empty()) throw UsageError("--topics and --run go together");
     if (f->topics.empty() && f->queries.empty()) throw UsageError("give QUERY... or --topics FILE --run OUT");
-    auto c = Collection::open(f->collection, nullptr, f->model);
+    auto c = Collection::open(f->collection, nullptr, f->model, Collection::Access::ReadOnly);
     if (!f->topics.empty()) {
       auto topics = read_topics(f->topics);
       std::vector<SearchResult> results;
