@@ -1,5 +1,7 @@
 #include "tools/search_flags.h"
 
+#include "engine/metadata_filter.h"
+
 namespace m3::tools {
 
 void add_search_flags(CLI::App& sub, SearchFlags& f, bool with_mode) {
@@ -17,6 +19,8 @@ void add_search_flags(CLI::App& sub, SearchFlags& f, bool with_mode) {
   sub.add_option("--sparse-algo", f.sparse_algo, "maxscore | bmw | exhaustive")
       ->check(CLI::IsMember({"maxscore", "bmw", "exhaustive"}));
   sub.add_option("--query-max-length", f.query_max_length, "tokens per query")->check(CLI::Range(2, 8192));
+  sub.add_option("--filter", f.filter,
+                 "metadata filter JSON, e.g. '{\"field\":\"lang\",\"eq\":\"de\"}' (eq, in, range, and/or/not; README \"Filters\")");
 }
 
 SearchParams to_params(const SearchFlags& f, const std::string& mode) {
@@ -31,6 +35,7 @@ SearchParams to_params(const SearchFlags& f, const std::string& mode) {
   p.dense.nprobe = f.nprobe;
   p.sparse_algo = parse_sparse_algo(f.sparse_algo);
   p.query_max_length = f.query_max_length;
+  if (!f.filter.empty()) p.filter = parse_metadata_filter(f.filter);
   p.validate();
   return p;
 }

@@ -1,5 +1,5 @@
 // Search flags shared by `m3 search` and `m3 eval`: --mode, --k, --depth, --weights, --fusion,
-// --ef-search, --nprobe, --sparse-algo, --query-max-length; declared once, parsed into SearchParams.
+// --ef-search, --nprobe, --sparse-algo, --query-max-length, --filter; declared once, parsed into SearchParams.
 #pragma once
 #include <CLI/CLI.hpp>
 
@@ -11,6 +11,7 @@ namespace m3::tools {
 
 struct SearchFlags {
   std::string mode = "all", weights, fusion = "weighted", sparse_algo = "maxscore";
+  std::string filter;  // metadata filter JSON (engine/metadata_filter.h); empty = none
   int k = 10, depth = 0, ef_search = 0, nprobe = 0, query_max_length = 512, rrf_k = 60;
 };
 
