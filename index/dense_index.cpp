@@ -222,6 +222,13 @@ void DenseIndex::remove(const std::vector<int64_t>& ids) {
   }
 }
 
+int DenseIndex::search_ef(int k, const DenseSearchParams& params, size_t allowed) const {
+  if (!dynamic_cast<const faiss::IndexHNSW*>(index_.get()) || n_ == 0) return 0;
+  const double widen = double(n_) / double(std::max<size_t>(allowed, 1));
+  const double ef = std::max(params.ef_search > 0 ? params.ef_search : kDefaultEfSearch, k) * widen;
+  return int(std::min<double>(std::ceil(ef), double(std::max<int64_t>(n_, k))));
+}
+
 std::vector<ScoredDoc> DenseIndex::search(const float* q, int k, const DenseSearchParams& params,
                                           const Bitmap* deleted) const {
   if (k <= 0 || n_ == 0) return {};
@@ -246,8 +253,7 @@ std::vector<ScoredDoc> DenseIndex::search(const float* q, int k, const DenseSear
   // index) to still find about as many allowed rows as an unfiltered search finds rows.
   const double widen = filter ? double(n_) / double(size_t(n_) - filter->count()) : 1.0;
   if (dynamic_cast<const faiss::IndexHNSW*>(index_.get())) {
-    double ef = std::max(params.ef_search > 0 ? params.ef_search : kDefaultEfSearch, k) * widen;
-    hp.efSearch = int(std::min<double>(std::ceil(ef), double(std::max<int64_t>(n_, k))));
+    hp.efSearch = search_ef(k, params, size_t(n_) - (filter ? filter->count() : 0));
     sp = &hp;
   } else if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index_.get())) {
     double np = (params.nprobe > 0 ? params.nprobe : kDefaultNprobe) * widen;

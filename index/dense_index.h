@@ -54,6 +54,9 @@ class DenseIndex {
   // Top-k by inner product over rows not set in `deleted` (may be null); hits carry the stable ids.
   std::vector<ScoredDoc> search(const float* q, int k, const DenseSearchParams& params,
                                 const Bitmap* deleted = nullptr) const;
+  // The efSearch search() uses for k hits when `allowed` rows are selectable (HNSW; 0 for other
+  // structures): the query's (or the default) widened by size()/allowed, at most size().
+  int search_ef(int k, const DenseSearchParams& params, size_t allowed) const;
   // Exact top-k over the fp32 vectors of the rows not set in `excluded` (nor removed): what a
   // filtered search uses when few rows are allowed, where HNSW/IVF with a selective IDSelector
   // would return fewer than k or miss some (their candidate lists do not grow with the filter).
