@@ -122,9 +122,12 @@ bool in_range(const Node& n, double x) {
 // The scalars at a dotted path, walking the JSON itself (not the flattened columns, so the columns
 // are checked against an independent reading): arrays at any level contribute every element, and an
 // object key may itself contain dots (flattening joins keys with '.', so "a.b" names it too).
-void values_at(const nlohmann::json& v, const std::string& path, size_t from, std::vector<const nlohmann::json*>& out) {
+// Like the columns, it stops kMaxMetadataDepth objects/arrays deep.
+void values_at(const nlohmann::json& v, const std::string& path, size_t from, int depth,
+               std::vector<const nlohmann::json*>& out) {
+  if ((v.is_object() || v.is_array()) && depth >= kMaxMetadataDepth) return;
   if (v.is_array()) {
-    for (const auto& e : v) values_at(e, path, from, out);
+    for (const auto& e : v) values_at(e, path, from, depth + 1, out);
     return;
   }
   if (from == path.size() + 1) {  // the whole path consumed
@@ -136,7 +139,7 @@ void values_at(const nlohmann::json& v, const std::string& path, size_t from, st
     const std::string& key = it.key();
     if (path.compare(from, key.size(), key) != 0) continue;
     const size_t end = from + key.size();
-    if (end == path.size() || path[end] == '.') values_at(it.value(), path, end + 1, out);
+    if (end == path.size() || path[end] == '.') values_at(it.value(), path, end + 1, depth + 1, out);
   }
 }
 
@@ -150,7 +153,7 @@ bool eval(const Node& n, const nlohmann::json& meta) {
     default: break;
   }
   std::vector<const nlohmann::json*> vals;
-  if (meta.is_object()) values_at(meta, n.field, 0, vals);
+  if (meta.is_object()) values_at(meta, n.field, 0, 0, vals);
   for (const auto* v : vals) {
     if (n.kind == Node::Range) {
       if (v->is_number() && in_range(n, v->get<double>())) return true;

@@ -5,12 +5,14 @@
 namespace m3 {
 namespace {
 
-void flatten(const nlohmann::json& v, const std::string& path,
+void flatten(const nlohmann::json& v, const std::string& path, int depth,
              const std::function<void(const std::string&, const nlohmann::json&)>& fn) {
+  if ((v.is_object() || v.is_array()) && depth >= kMaxMetadataDepth) return;
   if (v.is_object()) {
-    for (auto it = v.begin(); it != v.end(); ++it) flatten(it.value(), path.empty() ? it.key() : path + "." + it.key(), fn);
+    for (auto it = v.begin(); it != v.end(); ++it)
+      flatten(it.value(), path.empty() ? it.key() : path + "." + it.key(), depth + 1, fn);
   } else if (v.is_array()) {
-    for (const auto& e : v) flatten(e, path, fn);
+    for (const auto& e : v) flatten(e, path, depth + 1, fn);
   } else if (v.is_string() || v.is_number() || v.is_boolean()) {
     if (!path.empty()) fn(path, v);
   }
@@ -20,7 +22,7 @@ void flatten(const nlohmann::json& v, const std::string& path,
 
 void for_each_metadata_value(const nlohmann::json& metadata,
                              const std::function<void(const std::string&, const nlohmann::json&)>& fn) {
-  if (metadata.is_object()) flatten(metadata, "", fn);
+  if (metadata.is_object()) flatten(metadata, "", 0, fn);
 }
 
 void MetadataColumns::add(uint32_t row, const std::string& metadata_json) {

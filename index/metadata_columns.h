@@ -7,7 +7,9 @@
 //   - nested objects flatten to dotted paths: {"src": {"site": "x"}} is field "src.site";
 //   - an array contributes each element to the same field (a row matches when any element does);
 //   - strings, numbers (as double) and booleans are values; null and empty arrays add nothing, so
-//     the field is missing for that row.
+//     the field is missing for that row;
+//   - values nested deeper than kMaxMetadataDepth objects/arrays are ignored (bounded recursion on
+//     whatever metadata a client stored).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -21,6 +23,8 @@
 #include "index/bitmap.h"
 
 namespace m3 {
+
+constexpr int kMaxMetadataDepth = 64;
 
 // Calls fn(path, value) for every scalar (string, number, boolean) of a metadata object, with the
 // flattening above. Non-object metadata has no fields.

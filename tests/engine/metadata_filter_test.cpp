@@ -110,6 +110,19 @@ TEST(MetadataFilterMatch, FieldModel) {
   EXPECT_TRUE(m(R"({"field":"year","range":{"gte":2004,"lt":2005}})"));
   EXPECT_TRUE(m(R"({"and":[{"field":"lang","eq":"de"},{"or":[{"field":"ok","eq":true},{"field":"tags","in":["z","a"]}]}]})"));
   EXPECT_FALSE(parse_metadata_filter(json::parse(R"({"field":"x","eq":1})"))->matches(json::array({1})));
+
+  // Nesting is bounded the same way in the columns and the reference: deeper values are ignored.
+  auto f = parse_metadata_filter(json::parse(R"({"field":"deep","eq":"x"})"));
+  for (int levels : {10, kMaxMetadataDepth + 5}) {
+    json v = "x";
+    for (int i = 0; i < levels; ++i) v = json::array({v});
+    const json meta = {{"deep", v}};
+    MetadataColumns cols(1);
+    cols.add(0, meta.dump());
+    cols.finish();
+    EXPECT_EQ(f->matches(meta), levels == 10);
+    EXPECT_EQ(f->matching_rows(cols).test(0), levels == 10);
+  }
 }
 
 // Random metadata with every kind of value, missing fields, arrays and nesting. `n` is unique.
