@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "engine/metadata_filter.h"
 
 namespace m3 {
 
@@ -58,7 +59,7 @@ class Reader {
 
 const std::vector<std::string>& search_request_keys() {
   static const std::vector<std::string> keys = {"mode",   "k",      "offset",  "depth",     "weights",     "fusion",
-                                                "rrf_k",  "ef_search", "nprobe", "sparse_algo", "query_max_length"};
+                                                "rrf_k",  "ef_search", "nprobe", "sparse_algo", "query_max_length", "filter"};
   return keys;
 }
 
@@ -117,6 +118,13 @@ SearchParams parse_search_request(const json& request, const SearchBounds& bound
     p.sparse_algo = r.parsed("sparse_algo", parse_sparse_algo);
   }
   p.query_max_length = r.integer("query_max_length", p.query_max_length, 2, 8192);
+  if (r.has("filter")) {
+    try {
+      p.filter = parse_metadata_filter(request["filter"]);
+    } catch (const UsageError& e) {
+      throw UsageError(style == KeyStyle::Flag ? std::string("--filter: ") + e.what() : std::string(e.what()));
+    }
+  }
   p.validate();
   return p;
 }

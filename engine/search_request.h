@@ -12,6 +12,7 @@
 //   ef_search, nprobe integer            [0, 100000]               0 = the index's default
 //   sparse_algo       string             maxscore | bmw | exhaustive
 //   query_max_length  integer            [2, 8192]                 tokens per query
+//   filter            object             engine/metadata_filter.h  metadata filter (eq, in, range, and/or/not)
 // Any other key must be one the caller names in `other_keys` (e.g. "query"), else UsageError naming it.
 #pragma once
 #include <nlohmann/json.hpp>

@@ -23,7 +23,7 @@ json request_schema(const std::string& endpoint, beast_http::verb method) {
     json props = {{"query", str}, {"queries", {{"type", "array"}, {"items", str}}},
                   {"fields", {{"type", "array"}, {"items", {{"type", "string"}, {"enum", {"docid", "score", "scores", "title", "text", "metadata"}}}}}}};
     for (const auto& k : search_request_keys())
-      if (!props.contains(k)) props[k] = k == "weights" ? json{{"type", "array"}, {"items", {{"type", "number"}}}} :
+      if (!props.contains(k)) props[k] = k == "filter" ? json{{"type", "object"}, {"description", "metadata filter: {field, eq|in|range} or {and|or: [...]} or {not: {...}}"}} : k == "weights" ? json{{"type", "array"}, {"items", {{"type", "number"}}}} :
                                          (k == "mode" || k == "fusion" || k == "sparse_algo") ? str : integer;
     props["mode"]["enum"] = search_mode_names();
     return {{"type", "object"}, {"additionalProperties", false}, {"properties", props}};

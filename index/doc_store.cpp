@@ -171,6 +171,16 @@ void DocStore::View::for_each(const std::function<void(const DocRecord&)>& fn) c
   check(it->status(), "scan");
 }
 
+void DocStore::View::for_each_in(int64_t first, int64_t last, const std::function<void(const DocRecord&)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap_.get();
+  const std::string end = doc_key(last);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(doc_key(first)); it->Valid() && it->key().starts_with("d") && it->key().compare(end) <= 0; it->Next())
+    fn(decode(from_be64(it->key().data() + 1), it->value()));
+  check(it->status(), "scan");
+}
+
 size_t DocStore::approximate_bytes() const {
   uint64_t sst = 0, mem = 0;
   db_->GetIntProperty("rocksdb.total-sst-files-size", &sst);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/error.h"
 #include "engine/search_request.h"
 
 namespace m3::tools {
@@ -32,6 +33,11 @@ json request_of(const SearchFlags& f, const std::string& mode, bool only_fused_k
   put(j, "nprobe", f.nprobe);
   put(j, "sparse_algo", f.sparse_algo);
   put(j, "query_max_length", f.query_max_length);
+  if (!f.filter.empty()) {
+    json filter = json::parse(f.filter, nullptr, false);
+    if (filter.is_discarded()) throw UsageError("--filter: not valid JSON: " + f.filter.substr(0, 200));
+    j["filter"] = filter;
+  }
   const bool fused = mode == "dense+sparse" || mode == "all";
   if (!only_fused_keys_for_fused || fused) {
     put(j, "fusion", f.fusion);
@@ -62,6 +68,8 @@ void add_search_flags(CLI::App& sub, SearchFlags& f, bool with_mode) {
   sub.add_option("--nprobe", f.nprobe, "IVF nprobe (0 = index default)");
   sub.add_option("--sparse-algo", f.sparse_algo, "maxscore | bmw | exhaustive (default maxscore)");
   sub.add_option("--query-max-length", f.query_max_length, "tokens per query (default 512)");
+  sub.add_option("--filter", f.filter,
+                 "metadata filter JSON, e.g. '{\"field\":\"lang\",\"eq\":\"de\"}' (eq, in, range, and/or/not; README \"Filters\")");
 }
 
 SearchParams to_params(const SearchFlags& f) {

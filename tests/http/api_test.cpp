@@ -1,6 +1,7 @@
 // The JSON API over real loopback HTTP: every endpoint, strict requests, every error class with its
 // status and code, paging, returned fields, documents by id, the embedding endpoints, metrics.
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "tests/http/http_test_helpers.h"
@@ -74,6 +75,24 @@ TEST_F(Api, PagingIsASliceOfTheRankingAndFieldsChooseWhatIsReturned) {
   }
   auto past = client_->post("/collections/c1/search", R"({"query":"rain","k":5,"offset":40,"mode":"sparse"})").j();
   EXPECT_TRUE(past["hits"].empty());
+}
+
+TEST_F(Api, FiltersOnDocumentMetadataInEveryMode) {
+  make_collection("c1");
+  for (const char* mode : {"dense", "sparse", "multivec", "dense+sparse", "all", "bm25"}) {
+    const json filter = {{"and", {{{"field", "lang"}, {"eq", "de"}}, {{"field", "n"}, {"range", {{"gte", 5}, {"lt", 15}}}}}}};
+    auto r = client_->post("/collections/c1/search", json{{"query", "rain text"}, {"mode", mode}, {"k", 10}, {"filter", filter}, {"fields", {"docid", "metadata"}}});
+    ASSERT_EQ(r.status, 200) << mode << r.body;
+    const json hits = r.j()["hits"];
+    std::set<std::string> got;
+    for (const auto& h : hits) {
+      EXPECT_EQ(h["metadata"]["lang"], "de") << mode;
+      EXPECT_GE(h["metadata"]["n"].get<int>(), 5);
+      EXPECT_LT(h["metadata"]["n"].get<int>(), 15);
+      got.insert(h["docid"].get<std::string>());
+    }
+    if (std::string(mode) != "sparse") EXPECT_EQ(got, (std::set<std::string>{"d5", "d7", "d9", "d11", "d13"})) << mode;
+  }
 }
 
 TEST_F(Api, DocumentsGetCommitDelete) {
@@ -172,7 +191,8 @@ TEST_F(Api, ClientsNameModelsAndNeverPassPaths) {
 TEST_F(Api, StrictRequestsNameTheField) {
   make_collection("c1");
   const std::string s = "/collections/c1/search";
-  expect_error(client_->post(s, R"({"query":"x","filter":{}})"), 400, "bad_request", "unknown field 'filter'");
+  expect_error(client_->post(s, R"({"query":"x","filters":{}})"), 400, "bad_request", "unknown field 'filters'");
+  expect_error(client_->post(s, R"({"query":"x","filter":{"field":"n","range":{"gtx":3}}})"), 400, "bad_request", "gtx");
   expect_error(client_->post(s, R"({"query":"x","foo":1})"), 400, "bad_request", "unknown field 'foo'");
   expect_error(client_->post(s, R"({"query":"x","weights":[1,0.3]})"), 400, "bad_request", "must hold 3 numbers");
   expect_error(client_->post(s, R"({"query":"x","mode":"dense+sparse","weights":[1,0.3,1]})"), 400, "bad_request", "must hold 2 numbers");
