@@ -18,7 +18,7 @@ mkdir -p build/demo
 [ -s build/demo/sample.jsonl ] || python3 scripts/make_sample_corpus.py build/demo/sample.jsonl >/dev/null
 mflag=(); [ -n "$model" ] && mflag=(--model "$model")
 head -500 build/demo/sample.jsonl > "$work/small.jsonl"
-build/m3 index --corpus "$work/small.jsonl" --out "$work/data/sample" "${mflag[@]}" --quiet
+build/m3 index --corpus "$work/small.jsonl" --collection "$work/data/sample" "${mflag[@]}" --quiet
 cat > "$work/query.lua" <<'LUA'
 request = function()
   return wrk.format("POST", "/collections/sample/search", {["Content-Type"] = "application/json"},

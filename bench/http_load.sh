@@ -19,7 +19,7 @@ work=$(mktemp -d /tmp/m3load.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p build/demo; [ -s build/demo/sample.jsonl ] || python3 scripts/make_sample_corpus.py build/demo/sample.jsonl >/dev/null
 mflag=(); [ -n "$model" ] && mflag=(--model "$model")
-build/m3 index --corpus build/demo/sample.jsonl --out "$work/data/sample" "${mflag[@]}" --dense HNSW32 --quiet --max-length 256
+build/m3 index --corpus build/demo/sample.jsonl --collection "$work/data/sample" "${mflag[@]}" --dense HNSW32 --quiet --max-length 256
 cat > "$work/queries.lua" <<'LUA'
 local queries = {"file not found", "Datei nicht gefunden", "image au format PNG", "сетевое подключение",
                  "圧縮されたアーカイブ", "音频文件", "documento de texto", "network connection failed"}

@@ -65,7 +65,7 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
   sub.add_option("--sweep-weights", f->sweep,
                  "weight sets (dense,sparse[,multivec]) to try: one row per set for each weighted fused mode, "
                  "queries encoded once");
-  sub.add_option("--run-out", f->run_out, "TREC run file (one topics file and one mode)");
+  sub.add_option("--run", f->run_out, "TREC run file (one topics file and one mode)");
   sub.add_option("--run-dir", f->run_dir, "directory for run files <topics>.<mode>.run");
   sub.add_option("--answers", f->answers, "MKQA JSONL (as published, with --lang) or {qid, answers} JSONL");
   sub.add_option("--lang", f->lang, "MKQA locale (en, de, zh_cn, ...)");
@@ -103,9 +103,9 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
     if (!f->qrels.empty() && f->qrels.size() != 1 && f->qrels.size() != f->topics.size())
       throw UsageError("--qrels: give one file, or one per --topics file");
     if (!f->run_out.empty() && (topic_sets.size() != 1 || modes.size() != 1))
-      throw UsageError("--run-out takes one topics file and one mode; use --run-dir for several");
+      throw UsageError("--run takes one topics file and one mode; use --run-dir for several");
     if (!f->run_out.empty() && f->sweep.size() > 1)
-      throw UsageError("--run-out takes one weight set; use --run-dir with --sweep-weights");
+      throw UsageError("--run takes one weight set; use --run-dir with --sweep-weights");
     std::vector<Qrels> qrels;
     for (const auto& q : f->qrels) qrels.push_back(read_qrels(q));
     auto c = Collection::open(f->collection, nullptr, f->model.model, Collection::Access::ReadOnly);

@@ -25,7 +25,7 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
   };
   auto f = std::make_shared<Flags>();
   sub.add_option("--corpus", f->corpus, "corpus file: .jsonl or .tsv, optionally .gz")->required();
-  sub.add_option("--out", f->out, "collection directory to create (or resume)")->required();
+  sub.add_option("--collection", f->out, "collection directory to create (or resume)")->required();
   add_model_flags(sub, f->model);
   sub.add_option("--dense", f->dense, "FAISS factory string: Flat, HNSW32, IVF4096,Flat, IVF4096,PQ64, ...");
   sub.add_option("--mv-codec", f->mv_codec, "multi-vector codec")->check(CLI::IsMember({"fp32", "fp16", "int8", "binary", "residual"}));
@@ -42,7 +42,7 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
       c = Collection::open(f->out, encoder);
       std::fprintf(stderr, "m3 index: %s exists; resuming\n", f->out.c_str());
     } else {
-      if (exists(f->out)) throw UsageError("--out " + f->out + " exists and is not an m3 collection");
+      if (exists(f->out)) throw UsageError("--collection " + f->out + " exists and is not an m3 collection");
       CollectionOptions o;
       o.dense = f->dense;
       o.mv_codec = f->mv_codec;
