@@ -3,6 +3,8 @@
 # sparse, dense+sparse and all modes at 1, 4, 16 and 64 connections, for
 #   new      this build's asynchronous server (query batching on)
 #   nobatch  the same server with --max-batch 1 (the batching gain is new / nobatch at 16 connections)
+#   pthreadblas  this server with OpenBLAS's pthread build (what Debian's alternatives pick unless
+#            scripts/deps.sh pins the openmp one), all mode at 16 connections, batching on and off
 #   old      the thread-per-connection server of commit 5245258, when OLD_M3 names its binary
 #            (build it with bench/build_old_server.sh), measured in the same run
 #
@@ -34,7 +36,7 @@ LUA
 port=18391
 serve() {  # $1 binary, then extra serve flags
   local bin=$1; shift
-  "$bin" serve --data "$work/data" --port $port "${mflag[@]}" "$@" 2>/dev/null &
+  ${BLAS_DIR:+env LD_LIBRARY_PATH=$BLAS_DIR} "$bin" serve --data "$work/data" --port $port "${mflag[@]}" "$@" 2>/dev/null &
   for _ in $(seq 100); do curl -sf localhost:$port/health >/dev/null && return; sleep 0.1; done
   echo "server did not start" >&2; exit 1
 }
@@ -64,6 +66,15 @@ kill %1; wait %1 2>/dev/null || true
 serve build/m3 --no-access-log --max-batch 1
 measure nobatch
 kill %1; wait %1 2>/dev/null || true
+pthread=/usr/lib/x86_64-linux-gnu/openblas-pthread
+if [ -d "$pthread" ]; then
+  for flags in "" "--max-batch 1"; do
+    BLAS_DIR=$pthread serve build/m3 --no-access-log $flags
+    read -r qps p50 p99 < <(run all 16)
+    printf "%-8s %-13s %5s %10s %10s %10s  (OpenBLAS pthread build%s)\n" pthreadblas all 16 "$qps" "$p50" "$p99" "${flags:+, $flags}"
+    kill %1; wait %1 2>/dev/null || true
+  done
+fi
 if [ -n "$old_m3" ]; then
   serve "$old_m3"
   measure old
