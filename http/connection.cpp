@@ -70,7 +70,8 @@ void Connection::wait_for_request() {
   parser_->body_limit(hub_.options.limits.max_body_bytes);
   if (buffer_.size() > 0) return read_header();  // pipelined bytes already here
   state_ = State::Idle;
-  stream_.expires_after(milliseconds(first_ ? hub_.options.timeouts.header_ms : hub_.options.timeouts.idle_ms));
+  // While stopping, a connection that has sent nothing yet gets the same short grace as a half-sent one.
+  stream_.expires_after(milliseconds(hub_.stopping ? 500 : first_ ? hub_.options.timeouts.header_ms : hub_.options.timeouts.idle_ms));
   stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
     if (ec) return self->close();  // idle timeout, client closed, or shutdown
     self->buffer_.commit(n);
