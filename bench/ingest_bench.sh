@@ -33,4 +33,4 @@ with open(out, "w", encoding="utf-8") as f:
                 break
 print(f"corpus: {docs} passages")
 PY
-build/m3 index --corpus "$work/corpus.jsonl" --out "$work/col" --quiet "$@"
+build/m3 index --corpus "$work/corpus.jsonl" --collection "$work/col" --quiet "$@"

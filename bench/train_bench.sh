@@ -17,7 +17,7 @@ work=$(mktemp -d /tmp/m3trainbench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 run() {  # precision -> tokens/s (the trainer's final line)
   "$m3" train --stage "$stage" --data "$data" --init "$model" --out "$work/$1" --device cpu --precision "$1" \
-    --batch-tokens 16384 --max-batch 16 --group-size 8 --query-max-len 64 --passage-max-len 128 --lr 5e-5 \
+    --batch-tokens 16384 --max-batch 16 --group-size 8 --query-max-length 64 --passage-max-length 128 --lr 5e-5 \
     --time-budget "$secs" --seed 1 --log-every 1000 >"$work/$1.log" 2>&1 || { cat "$work/$1.log" >&2; exit 1; }
   grep -oE '[0-9]+ tok/s; model written' "$work/$1.log" | grep -oE '^[0-9]+'
 }

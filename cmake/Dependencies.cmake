@@ -11,6 +11,7 @@ function(m3_module target folder)
 endfunction()
 
 find_package(Threads REQUIRED)
+find_package(spdlog REQUIRED)
 find_package(Torch REQUIRED)
 add_library(Torch::Torch INTERFACE IMPORTED)
 set_target_properties(Torch::Torch PROPERTIES INTERFACE_LINK_LIBRARIES "${TORCH_LIBRARIES}")

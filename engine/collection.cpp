@@ -85,10 +85,10 @@ std::pair<std::string, std::string> Collection::recorded_model(const std::string
 }
 
 std::unique_ptr<Collection> Collection::open(const std::string& dir, std::shared_ptr<const Encoder> encoder,
-                                             const std::string& model_dir) {
+                                             const std::string& model_dir, Access access) {
   auto c = std::unique_ptr<Collection>(new Collection());
   c->dir_ = dir;
-  c->store_ = IndexStore::open(dir);
+  c->store_ = access == Access::ReadOnly ? IndexStore::open_read_only(dir) : IndexStore::open(dir);
   const auto& extra = c->store_->settings().extra;
   if (!extra.contains("model") || !extra["model"].contains("fingerprint"))
     throw Error(dir + ": MANIFEST lacks the model it was built with (not an m3 collection?)");
@@ -172,10 +172,23 @@ size_t Collection::pending() const {
 
 nlohmann::json Collection::extra() const { return store_->snapshot()->settings().extra; }
 
+namespace {
+// One page of the ranking: the top offset + k, less the first offset (the ranking is deterministic:
+// score descending, then doc id, so pages never overlap or skip).
+SearchResult search_page(const Snapshot& snap, const Embedding& query, SearchParams p) {
+  const int offset = p.offset;
+  p.k += offset;
+  p.offset = 0;
+  auto r = search_snapshot(snap, query, p);
+  r.hits.erase(r.hits.begin(), r.hits.begin() + std::min<std::ptrdiff_t>(offset, static_cast<std::ptrdiff_t>(r.hits.size())));
+  return r;
+}
+}  // namespace
+
 SearchResult Collection::search_embedding(const Embedding& query, const SearchParams& params) const {
   params.validate();
   auto snap = store_->snapshot();
-  return search_snapshot(*snap, query, params.with_model_weights(encoder_->fusion_weights()));
+  return search_page(*snap, query, params.with_model_weights(encoder_->fusion_weights()));
 }
 
 SearchResult Collection::search(const std::string& query, const SearchParams& params) const {
@@ -191,7 +204,7 @@ std::vector<SearchResult> Collection::search_batch(const std::vector<std::string
   std::vector<SearchResult> out;
   out.reserve(queries.size());
   for (const auto& e : embs) {
-    out.push_back(search_snapshot(*snap, e, params.with_model_weights(encoder_->fusion_weights())));
+    out.push_back(search_page(*snap, e, params.with_model_weights(encoder_->fusion_weights())));
     out.back().encode_ms = encode_ms;
   }
   return out;

@@ -38,7 +38,7 @@ struct HitScores {
 
 struct Hit {
   int64_t doc = -1;
-  std::string docid, title, text;
+  std::string docid, title, text, metadata_json;
   float score = 0;
   HitScores scores;
 };
@@ -63,8 +63,10 @@ class Collection {
   static std::unique_ptr<Collection> create(const std::string& dir, const CollectionOptions& options,
                                             std::shared_ptr<const Encoder> encoder = nullptr);
   // Opens DIR; with no encoder, loads the model recorded in the manifest (or `model_dir` if given).
+  // ReadOnly takes no lock (IndexStore::open_read_only): for the CLI's reads while `m3 serve` holds DIR.
+  enum class Access { ReadWrite, ReadOnly };
   static std::unique_ptr<Collection> open(const std::string& dir, std::shared_ptr<const Encoder> encoder = nullptr,
-                                          const std::string& model_dir = "");
+                                          const std::string& model_dir = "", Access access = Access::ReadWrite);
   // The model directory and fingerprint a collection was built with, without opening it.
   static std::pair<std::string, std::string> recorded_model(const std::string& dir);
 

@@ -72,6 +72,7 @@ SearchParams SearchParams::with_model_weights(const FusionWeights& model) const 
 
 void SearchParams::validate() const {
   if (k < 1 || k > 10000) throw UsageError("k must be in [1, 10000], got " + std::to_string(k));
+  if (offset < 0 || offset > 100000) throw UsageError("offset must be in [0, 100000], got " + std::to_string(offset));
   if (depth < 0 || depth > 100000) throw UsageError("depth must be in [0, 100000], got " + std::to_string(depth));
   if (rrf_k < 1) throw UsageError("rrf_k must be positive");
   if (query_max_length < 2) throw UsageError("query max length must be at least 2");

@@ -11,6 +11,7 @@
 // collection fills them in when a request gives none.
 #pragma once
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@
 #include "index/types.h"
 
 namespace m3 {
+
+class MetadataFilter;  // engine/metadata_filter.h
 
 enum class SearchMode { Dense, Sparse, Multivec, DenseSparse, All, Bm25 };
 
@@ -32,6 +35,7 @@ Fusion parse_fusion(const std::string& name);  // "weighted" | "rrf"
 struct SearchParams {
   SearchMode mode = SearchMode::All;
   int k = 10;
+  int offset = 0;                                // paging: skip this many hits of the ranking first
   int depth = 0;                                 // candidates per head; 0 = the mode's default
   std::optional<std::array<float, 3>> weights;   // (dense, sparse, multivec); unset = the mode's default
   Fusion fusion = Fusion::Weighted;
@@ -39,6 +43,12 @@ struct SearchParams {
   DenseSearchParams dense;                       // efSearch / nprobe
   SparseAlgo sparse_algo = SparseAlgo::MaxScore;
   int query_max_length = 512;                    // M3-SPEC §3: queries 512 tokens
+  // Only documents whose metadata match (engine/metadata_filter.h); null = no filter. Applied while
+  // candidates are generated, in every mode, so the top-k is the top-k of the matching documents.
+  std::shared_ptr<const MetadataFilter> filter;
+  // Filtered searches score a segment's allowed rows directly at or below this many (RowMask);
+  // 0 = RowMask's default. A tuning and testing knob, not a user flag.
+  uint32_t filter_exact_scan_rows = 0;
 
   int effective_depth() const;
   std::array<float, 3> effective_weights() const;

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "engine/collection.h"
+#include "engine/metadata_filter.h"
 
 namespace m3 {
 
@@ -54,22 +55,29 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
     throw Error("query dense vector has " + std::to_string(q.dense.size()) + " dimensions, the collection " +
                 std::to_string(snap.settings().dense_dim));
 
+  // A filter becomes one mask of allowed rows per segment, computed once and handed to every
+  // candidate generator below (FAISS selector, cursors); multivec re-ranks those candidates only.
+  std::shared_ptr<const RowMask> mask_holder;
+  if (p.filter)
+    mask_holder = snap.mask(*p.filter, p.filter_exact_scan_rows ? p.filter_exact_scan_rows : RowMask::kDefaultExactScanRows);
+  const RowMask* mask = mask_holder.get();
+
   std::vector<int64_t> docs;
   std::unordered_set<int64_t> seen;
   bool need_dense = false, need_sparse = false, need_mv = false;
   switch (p.mode) {
     case SearchMode::Dense:
-      add_unique(docs, seen, snap.dense_search(q.dense.data(), k, p.dense));
+      add_unique(docs, seen, snap.dense_search(q.dense.data(), k, p.dense, mask));
       need_dense = true;
       break;
     case SearchMode::Sparse:
-      add_unique(docs, seen, snap.sparse_search(q.sparse, k, p.sparse_algo));
+      add_unique(docs, seen, snap.sparse_search(q.sparse, k, p.sparse_algo, mask));
       need_sparse = true;
       break;
     case SearchMode::Bm25: {
       SearchResult r;
       auto toks = query_tokens(q);
-      for (const auto& h : snap.bm25_search(toks, k, p.sparse_algo)) {
+      for (const auto& h : snap.bm25_search(toks, k, p.sparse_algo, mask)) {
         Hit hit;
         hit.doc = h.doc;
         hit.score = h.score;
@@ -77,22 +85,22 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
         r.hits.push_back(std::move(hit));
       }
       for (auto& h : r.hits)
-        if (auto d = snap.doc(h.doc)) { h.docid = d->docid; h.title = d->title; h.text = d->text; }
+        if (auto d = snap.doc(h.doc)) { h.docid = d->docid; h.title = d->title; h.text = d->text; h.metadata_json = d->metadata_json; }
       r.search_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       return r;
     }
     case SearchMode::Multivec:
-      add_unique(docs, seen, snap.dense_search(q.dense.data(), depth, p.dense));
+      add_unique(docs, seen, snap.dense_search(q.dense.data(), depth, p.dense, mask));
       need_dense = need_mv = true;
       break;
     case SearchMode::DenseSparse:
-      add_unique(docs, seen, snap.dense_search(q.dense.data(), depth, p.dense));
-      add_unique(docs, seen, snap.sparse_search(q.sparse, depth, p.sparse_algo));
+      add_unique(docs, seen, snap.dense_search(q.dense.data(), depth, p.dense, mask));
+      add_unique(docs, seen, snap.sparse_search(q.sparse, depth, p.sparse_algo, mask));
       need_dense = need_sparse = true;
       break;
     case SearchMode::All:
-      add_unique(docs, seen, snap.dense_search(q.dense.data(), depth, p.dense));
-      add_unique(docs, seen, snap.sparse_search(q.sparse, depth, p.sparse_algo));
+      add_unique(docs, seen, snap.dense_search(q.dense.data(), depth, p.dense, mask));
+      add_unique(docs, seen, snap.sparse_search(q.sparse, depth, p.sparse_algo, mask));
       need_dense = need_sparse = true;
       need_mv = true;
       break;
@@ -147,7 +155,7 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
     h.doc = c.doc;
     h.score = c.score;
     h.scores = c.scores;
-    if (auto d = snap.doc(c.doc)) { h.docid = d->docid; h.title = d->title; h.text = d->text; }
+    if (auto d = snap.doc(c.doc)) { h.docid = d->docid; h.title = d->title; h.text = d->text; h.metadata_json = d->metadata_json; }
     r.hits.push_back(std::move(h));
   }
   r.search_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

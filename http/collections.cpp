@@ -8,7 +8,7 @@ namespace m3::http {
 
 namespace fs = std::filesystem;
 
-Collections::Collections(const ServerOptions& options) : options_(options) {
+Collections::Collections(const ServerOptions& options, Models& models) : options_(options), models_(models) {
   if (!fs::is_directory(options_.data_dir)) throw UsageError("--data " + options_.data_dir + ": not a directory");
 }
 
@@ -29,19 +29,6 @@ std::vector<std::string> Collections::names() const {
   return out;
 }
 
-std::shared_ptr<const Encoder> Collections::encoder(const std::string& model_dir) {
-  std::lock_guard<std::mutex> l(mu_);
-  std::string key = fs::weakly_canonical(model_dir).string();
-  auto it = encoders_.find(key);
-  if (it != encoders_.end()) return it->second;
-  EncoderOptions o;
-  o.threads = options_.threads;
-  std::shared_ptr<const Encoder> e = Encoder::load(model_dir, o);
-  encoders_[key] = e;
-  batchers_[e.get()] = std::make_unique<QueryBatcher>(e, options_.batch_window_us, options_.max_batch);
-  return e;
-}
-
 std::shared_ptr<Collection> Collections::get(const std::string& name) {
   validate_name(name);
   {
@@ -49,9 +36,16 @@ std::shared_ptr<Collection> Collections::get(const std::string& name) {
     auto it = open_.find(name);
     if (it != open_.end()) return it->second;
   }
+  // Opening is slow (checksums, RocksDB): one at a time, and a second caller finds the first's result.
+  std::lock_guard<std::mutex> opening(opening_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = open_.find(name);
+    if (it != open_.end()) return it->second;
+  }
   if (!fs::exists(path_of(name) + "/MANIFEST")) throw not_found("no collection '" + name + "'");
   auto [model_dir, fingerprint] = Collection::recorded_model(path_of(name));
-  auto enc = encoder(model_dir);
+  auto enc = models_.encoder_for_dir(model_dir);
   std::shared_ptr<Collection> c = Collection::open(path_of(name), enc);
   std::lock_guard<std::mutex> l(mu_);
   return open_.emplace(name, c).first->second;
@@ -59,10 +53,9 @@ std::shared_ptr<Collection> Collections::get(const std::string& name) {
 
 std::shared_ptr<Collection> Collections::create(const std::string& name, const CollectionOptions& options) {
   validate_name(name);
+  std::lock_guard<std::mutex> opening(opening_mu_);
   if (fs::exists(path_of(name))) throw ApiError(409, "conflict", "collection '" + name + "' already exists");
-  std::string model = options.model_dir.empty() ? (options_.default_model.empty() ? default_model_dir() : options_.default_model)
-                                                : options.model_dir;
-  auto enc = encoder(model);
+  auto enc = models_.encoder_for_dir(options.model_dir);
   std::shared_ptr<Collection> c = Collection::create(path_of(name), options, enc);
   std::lock_guard<std::mutex> l(mu_);
   return open_.emplace(name, c).first->second;
@@ -70,6 +63,7 @@ std::shared_ptr<Collection> Collections::create(const std::string& name, const C
 
 void Collections::drop(const std::string& name) {
   validate_name(name);
+  std::lock_guard<std::mutex> opening(opening_mu_);
   std::shared_ptr<Collection> held;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -82,20 +76,6 @@ void Collections::drop(const std::string& name) {
   fs::rename(path_of(name), trash);
   held.reset();
   fs::remove_all(trash);
-}
-
-QueryBatcher& Collections::batcher_for(const Collection& c) {
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = batchers_.find(&c.encoder());
-  if (it == batchers_.end()) throw Error("internal: no batcher for the collection's encoder");
-  return *it->second;
-}
-
-size_t Collections::total_queue_depth() const {
-  std::lock_guard<std::mutex> l(mu_);
-  size_t n = 0;
-  for (const auto& [e, b] : batchers_) n += b->queue_depth();
-  return n;
 }
 
 }  // namespace m3::http

@@ -1,5 +1,7 @@
-// Prometheus metrics of the server: request counts and latency histograms by endpoint and mode,
-// errors by status; gauges (queue depth, documents, index bytes) are added at scrape time.
+// Prometheus metrics of the server: request counts and latency histograms by endpoint and mode.
+// Label values come only from fixed sets — the route table's endpoint names, the search modes, or
+// "invalid" / "none" — so no request can add a series; every value is still escaped as the text
+// format requires (backslash, double quote, newline). Gauges are appended at scrape time.
 #pragma once
 #include <map>
 #include <mutex>
@@ -8,10 +10,13 @@
 
 namespace m3::http {
 
+// label="value" with the value escaped for the Prometheus text format.
+std::string prometheus_label(const std::string& name, const std::string& value);
+
 class Metrics {
  public:
+  // endpoint: a route's fixed name or "other"; mode: a search mode name, "invalid", or "" (none).
   void observe(const std::string& endpoint, const std::string& mode, int status, double seconds);
-  // Counters and histograms in Prometheus text format (gauges are appended by the caller).
   std::string render() const;
 
  private:
@@ -22,8 +27,8 @@ class Metrics {
   };
   static const std::vector<double>& bounds();
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::string>, Series> latency_;        // (endpoint, mode)
-  std::map<std::pair<std::string, int>, uint64_t> requests_;             // (endpoint, status)
+  std::map<std::pair<std::string, std::string>, Series> latency_;  // (endpoint, mode)
+  std::map<std::pair<std::string, int>, uint64_t> requests_;       // (endpoint, status)
 };
 
 }  // namespace m3::http

@@ -21,14 +21,15 @@ QueryBatcher::~QueryBatcher() {
 
 size_t QueryBatcher::queue_depth() const {
   std::lock_guard<std::mutex> l(mu_);
-  return queue_.size();
+  return queued_queries_;
 }
 
-Embedding QueryBatcher::encode(const std::string& query, int max_length) {
-  std::future<Embedding> f;
+std::vector<Embedding> QueryBatcher::encode(const std::vector<std::string>& queries, int max_length) {
+  std::future<std::vector<Embedding>> f;
   {
     std::lock_guard<std::mutex> l(mu_);
-    queue_.push_back({query, max_length, {}});
+    queue_.push_back({queries, max_length, {}});
+    queued_queries_ += queries.size();
     f = queue_.back().result.get_future();
   }
   cv_.notify_one();
@@ -37,42 +38,57 @@ Embedding QueryBatcher::encode(const std::string& query, int max_length) {
 
 void QueryBatcher::loop() {
   while (true) {
-    std::vector<Item> batch;
+    std::vector<Request> batch;
     {
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
       if (stop_ && queue_.empty()) return;
-      // A short window lets concurrent requests join the batch; a full batch goes at once.
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(window_us_);
-      while (queue_.size() < max_batch_ && !stop_ && max_batch_ > 1)
-        if (cv_.wait_until(l, deadline) == std::cv_status::timeout) break;
-      while (!queue_.empty() && batch.size() < max_batch_) {
+      if (window_us_ > 0 && max_batch_ > 1) {  // optional: wait a little for more queries
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(window_us_);
+        while (queued_queries_ < max_batch_ && !stop_)
+          if (cv_.wait_until(l, deadline) == std::cv_status::timeout) break;
+      }
+      size_t n = 0;
+      while (!queue_.empty() && (batch.empty() || n + queue_.front().texts.size() <= max_batch_)) {
+        n += queue_.front().texts.size();
+        queued_queries_ -= queue_.front().texts.size();
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    // Encode per max_length group (requests may differ); each text's error is its own.
-    std::map<int, std::vector<size_t>> groups;
-    for (size_t i = 0; i < batch.size(); ++i) groups[batch[i].max_length].push_back(i);
-    for (auto& [len, idx] : groups) {
-      std::vector<std::string> texts;
-      for (size_t i : idx) texts.push_back(batch[i].text);
-      try {
-        auto embs = encoder_->encode(texts, len);
-        for (size_t k = 0; k < idx.size(); ++k) batch[idx[k]].result.set_value(std::move(embs[k]));
-      } catch (...) {
-        for (size_t i : idx) {  // isolate the failing text: encode the group one by one
-          try {
-            batch[i].result.set_value(encoder_->encode({batch[i].text}, len)[0]);
-          } catch (...) {
-            batch[i].result.set_exception(std::current_exception());
-          }
+    run_batch(batch);
+  }
+}
+
+// One encoder call per max_length among the batch's requests (usually one); a request whose text
+// the encoder refuses gets the error, the others their embeddings.
+void QueryBatcher::run_batch(std::vector<Request>& batch) {
+  std::map<int, std::vector<size_t>> groups;
+  for (size_t i = 0; i < batch.size(); ++i) groups[batch[i].max_length].push_back(i);
+  for (auto& [len, members] : groups) {
+    std::vector<std::string> texts;
+    for (size_t i : members) texts.insert(texts.end(), batch[i].texts.begin(), batch[i].texts.end());
+    try {
+      auto embs = encoder_->encode(texts, len);
+      size_t at = 0;
+      for (size_t i : members) {
+        std::vector<Embedding> mine(std::make_move_iterator(embs.begin() + static_cast<std::ptrdiff_t>(at)),
+                                    std::make_move_iterator(embs.begin() + static_cast<std::ptrdiff_t>(at + batch[i].texts.size())));
+        at += batch[i].texts.size();
+        batch[i].result.set_value(std::move(mine));
+      }
+    } catch (...) {
+      for (size_t i : members) {  // isolate the failing request: encode each on its own
+        try {
+          batch[i].result.set_value(encoder_->encode(batch[i].texts, len));
+        } catch (...) {
+          batch[i].result.set_exception(std::current_exception());
         }
       }
     }
-    ++batches_;
-    queries_ += batch.size();
+    queries_ += texts.size();
   }
+  ++batches_;
 }
 
 }  // namespace m3::http

@@ -1,6 +1,9 @@
-// Query batching for the encoder: concurrent searches submit their query text and wait; one thread
-// gathers what arrives within a short window (up to a maximum batch) and encodes it in one call, so
-// encoder throughput rises with load instead of each request paying a batch of one.
+// Query batching for the encoder: concurrent search requests submit their queries and wait; one
+// thread encodes what has queued up in one encoder call. No fixed wait is needed for batches to form:
+// while the encoder works on one batch, the next requests queue, so batches grow with load and a
+// lone query is encoded at once (an optional window can add a wait). A request's queries ("queries":
+// [...]) always stay together in one encoder call; requests join a batch while it holds at most
+// max_batch queries.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -10,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "encoder/encoder.h"
 
@@ -19,26 +23,28 @@ class QueryBatcher {
  public:
   QueryBatcher(std::shared_ptr<const Encoder> encoder, int window_us, size_t max_batch);
   ~QueryBatcher();
-  // Blocks until the query is encoded; rethrows the encoder's error (e.g. invalid UTF-8).
-  Embedding encode(const std::string& query, int max_length);
-  size_t queue_depth() const;
+  // Blocks until the queries are encoded; rethrows the encoder's error for this request only.
+  std::vector<Embedding> encode(const std::vector<std::string>& queries, int max_length);
+  size_t queue_depth() const;  // queries waiting
   uint64_t batches() const { return batches_; }
   uint64_t queries() const { return queries_; }
 
  private:
-  struct Item {
-    std::string text;
+  struct Request {
+    std::vector<std::string> texts;
     int max_length;
-    std::promise<Embedding> result;
+    std::promise<std::vector<Embedding>> result;
   };
   void loop();
+  void run_batch(std::vector<Request>& batch);
 
   std::shared_ptr<const Encoder> encoder_;
   int window_us_;
   size_t max_batch_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Item> queue_;
+  std::deque<Request> queue_;
+  size_t queued_queries_ = 0;
   bool stop_ = false;
   std::atomic<uint64_t> batches_{0}, queries_{0};
   std::thread thread_;

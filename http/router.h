@@ -1,15 +1,19 @@
-// Routing and the JSON API (issue 6): one function from a parsed HTTP request to a response.
-//   GET  /health  /metrics  /collections  /collections/{name}
-//   PUT  /collections/{name}            DELETE /collections/{name}
-//   POST /collections/{name}/search     POST /collections/{name}/documents
-//   DELETE /collections/{name}/documents/{docid}   POST /collections/{name}/commit
-//   POST /encode
-// Errors are {"error": {"code", "message"}} with a 4xx/5xx status; nothing a client sends crashes it.
+// Routing: the one table of endpoints (route_table(): method, path pattern, metrics name, whether it
+// writes, the handler, a summary for the OpenAPI description), and the Router that matches a request
+// against it, checks the API key, runs the handler, maps errors to status codes, records metrics and
+// writes the access log.
+//   Client mistakes: 400 bad_request, 401 unauthorized, 404 not_found, 405 method_not_allowed,
+//   409 conflict, 413 payload_too_large (also 408, 431 from the connection).
+//   Server faults: 500 corruption (damaged files), 503 io_error (the OS refused), 500 internal.
+// Error bodies are {"error": {"code", "message"}}; messages never show the server's directories.
 #pragma once
 #include <boost/beast/http.hpp>
+#include <string>
+#include <vector>
 
 #include "http/collections.h"
 #include "http/metrics.h"
+#include "http/models.h"
 #include "http/server_options.h"
 
 namespace m3::http {
@@ -18,17 +22,44 @@ namespace beast_http = boost::beast::http;
 using Request = beast_http::request<beast_http::string_body>;
 using Response = beast_http::response<beast_http::string_body>;
 
+// What a handler gets: the request, its path parameters ({name}, {docid}, decoded) and the server.
+struct RouteContext {
+  const Request& req;
+  std::vector<std::string> params;
+  const ServerOptions& options;
+  Collections& collections;
+  Models& models;
+  Metrics& metrics;
+  std::string mode_label;  // set by the search handler: a mode name or "invalid"
+};
+
+using Handler = Response (*)(RouteContext&);
+
+struct Route {
+  beast_http::verb method;
+  const char* pattern;   // "/collections/{name}/documents/{docid}"
+  const char* endpoint;  // metrics label (fixed)
+  bool needs_key;        // writes: "Authorization: Bearer <api key>" when the server has one
+  Handler handler;
+  const char* summary;
+};
+
+const std::vector<Route>& route_table();
+
 class Router {
  public:
-  Router(const ServerOptions& options, Collections& collections, Metrics& metrics);
-  Response handle(const Request& req);
-  // A JSON error response (also used by the server for 413/503 before routing).
-  static Response error_response(int status, const std::string& code, const std::string& message, unsigned version,
-                                 bool keep_alive);
+  Router(const ServerOptions& options, Collections& collections, Models& models, Metrics& metrics);
+  Response handle(const Request& req, const std::string& peer);
+  // A request refused before routing (malformed, too large, too slow, too many connections).
+  Response reject(int status, const std::string& code, const std::string& message, const std::string& peer);
 
  private:
-  ServerOptions options_;
+  Response route(RouteContext& ctx, std::string& endpoint);
+  Response error(int status, const std::string& code, const std::string& message, const Request* req) const;
+  void add_cors(Response& res) const;
+  const ServerOptions& options_;
   Collections& collections_;
+  Models& models_;
   Metrics& metrics_;
 };
 

@@ -1,121 +1,151 @@
 #include "http/server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <cstring>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/http.hpp>
+#include <thread>
 
 #include "common/error.h"
+#include "http/access_log.h"
+#include "http/collections.h"
+#include "http/connection.h"
+#include "http/metrics.h"
+#include "http/models.h"
+#include "http/router.h"
 
 namespace m3::http {
 
 namespace net = boost::asio;
-namespace beast = boost::beast;
+using tcp = net::ip::tcp;
 
-Server::Server(const ServerOptions& options) : options_(options) {
-  collections_ = std::make_unique<Collections>(options_);
-  router_ = std::make_unique<Router>(options_, *collections_, metrics_);
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) throw Error("socket(): " + std::string(std::strerror(errno)));
-  int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(options_.port);
-  if (::inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr) != 1) throw UsageError("--host " + options_.host + ": not an IPv4 address");
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw Error("cannot bind " + options_.host + ":" + std::to_string(options_.port) + ": " + std::strerror(errno));
-  if (::listen(listen_fd_, 512) != 0) throw Error("listen(): " + std::string(std::strerror(errno)));
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+struct Server::Impl {
+  explicit Impl(const ServerOptions& o)
+      : options(o),
+        workers(static_cast<size_t>(std::max(1, o.workers))),
+        models(options),
+        collections(options, models),
+        router(options, collections, models, metrics),
+        hub(options, router, io, workers) {}
+  ServerOptions options;
+  net::io_context io;
+  net::thread_pool workers;
+  Metrics metrics;
+  Models models;
+  Collections collections;
+  Router router;
+  ConnectionHub hub;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::unique_ptr<net::signal_set> signals;
+  std::once_flag stopped;
+
+  void accept(tcp::acceptor& a) {
+    a.async_accept(net::make_strand(io), [this, &a](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !a.is_open()) return;  // stop() closed the acceptor
+      if (!ec) admit(std::move(socket));
+      accept(a);  // a failed accept (EMFILE, a reset) never stops the listener
+    });
+  }
+
+  // Past the connection limit a client gets a 503 it can read, then the close; it holds no state.
+  void admit(tcp::socket socket) {
+    if (hub.open() >= options.limits.max_connections) {
+      auto res = std::make_shared<Response>(router.reject(503, "overloaded", "too many open connections (" +
+                                                          std::to_string(options.limits.max_connections) + ")", ""));
+      res->keep_alive(false);
+      auto sock = std::make_shared<tcp::socket>(std::move(socket));
+      boost::beast::http::async_write(*sock, *res, [sock, res](boost::system::error_code, size_t) {
+        boost::system::error_code ignore;
+        sock->shutdown(tcp::socket::shutdown_both, ignore);
+        sock->close(ignore);
+      });
+      return;
+    }
+    auto c = std::make_shared<Connection>(std::move(socket), hub);
+    hub.add(c);
+    c->start();
+  }
+};
+
+Server::Server(const ServerOptions& options) : impl_(std::make_unique<Impl>(options)) {
+  configure_logging(options.log_level);
+  tcp::resolver resolver(impl_->io);
+  boost::system::error_code ec;
+  auto results = resolver.resolve(options.host, std::to_string(options.port), tcp::resolver::passive, ec);
+  if (ec || results.empty()) throw UsageError("--host " + options.host + ": cannot resolve (" + ec.message() + ")");
+  std::string errors;
+  for (const auto& r : results) {
+    auto ep = r.endpoint();
+    if (port_ != 0) ep.port(port_);  // port 0: every address shares the port the first one got
+    auto a = std::make_unique<tcp::acceptor>(impl_->io);
+    a->open(ep.protocol(), ec);
+    if (!ec) a->set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec && ep.protocol() == tcp::v6()) a->set_option(net::ip::v6_only(true), ec);
+    if (!ec) a->bind(ep, ec);
+    if (!ec) a->listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      errors += " " + ep.address().to_string() + ": " + ec.message() + ";";
+      continue;
+    }
+    port_ = a->local_endpoint().port();
+    impl_->acceptors.push_back(std::move(a));
+  }
+  if (impl_->acceptors.empty())
+    throw Error("cannot listen on " + options.host + ":" + std::to_string(options.port) + ":" + errors);
 }
 
 Server::~Server() {
   stop();
-  std::lock_guard<std::mutex> l(threads_mu_);
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
+  impl_->workers.join();
 }
 
-void Server::stop() { stopping_ = true; }
+std::vector<std::string> Server::listening_addresses() const {
+  std::vector<std::string> out;
+  for (const auto& a : impl_->acceptors) {
+    boost::system::error_code ec;
+    auto ep = a->local_endpoint(ec);
+    if (ec) continue;
+    const auto addr = ep.address().to_string();
+    out.push_back((ep.address().is_v6() ? "[" + addr + "]" : addr) + ":" + std::to_string(ep.port()));
+  }
+  return out;
+}
+
+size_t Server::active_connections() const { return impl_->hub.open(); }
+
+void Server::stop_on_signals() {
+  impl_->signals = std::make_unique<net::signal_set>(impl_->io, SIGTERM, SIGINT);
+  impl_->signals->async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) stop();
+  });
+}
 
 void Server::run() {
-  while (!stopping_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 200) <= 0) continue;  // wake up regularly to notice stop()
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    if (active_ >= options_.limits.max_connections) {
-      const char* busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 81\r\n\r\n"
-                         "{\"error\":{\"code\":\"overloaded\",\"message\":\"too many concurrent connections\"}}    ";
-      (void)!::write(fd, busy, std::strlen(busy));
-      ::close(fd);
-      continue;
-    }
-    ++active_;
-    std::lock_guard<std::mutex> l(threads_mu_);
-    threads_.emplace_back([this, fd] { session(fd); --active_; });
-  }
-  // Graceful: stop accepting, let every connection finish its in-flight request.
-  std::lock_guard<std::mutex> l(threads_mu_);
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
-  threads_.clear();
+  for (auto& a : impl_->acceptors) impl_->accept(*a);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < std::max(1, impl_->options.threads); ++i) threads.emplace_back([this] { impl_->io.run(); });
+  impl_->io.run();  // returns when acceptors are closed and every connection (and its handler) is done
+  for (auto& t : threads) t.join();
+  impl_->workers.join();
 }
 
-void Server::session(int fd) {
-  net::io_context io;
-  net::ip::tcp::socket sock(io);
-  sock.assign(net::ip::tcp::v4(), fd);
-  timeval tv{0, 250000};  // reads time out so idle keep-alive connections notice shutdown
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  beast::flat_buffer buffer;
-  size_t served = 0;  // requests answered on this connection
-  while (!stopping_ || served == 0) {
-    beast::http::request_parser<beast::http::string_body> parser;
-    parser.body_limit(options_.limits.max_body_bytes);
-    parser.header_limit(64 * 1024);
-    beast::error_code ec;
-    bool got = false;
-    int grace = 2;  // after stop(), a just-accepted connection still gets ~0.5 s to deliver its request
-    while (!stopping_ || parser.got_some() || (served == 0 && grace-- > 0)) {
-      beast::http::read(sock, buffer, parser, ec);
-      if (!ec) { got = true; break; }
-      if (ec == net::error::would_block || ec == net::error::try_again || ec == net::error::timed_out) {
-        ec = {};
-        continue;  // idle or slow client: keep the parser's partial state and read on
+void Server::stop() {
+  std::call_once(impl_->stopped, [this] {
+    impl_->hub.stopping = true;
+    net::post(impl_->io, [this] {
+      for (auto& a : impl_->acceptors) {
+        boost::system::error_code ec;
+        a->close(ec);
       }
-      break;
-    }
-    if (!got) {
-      if (ec == beast::http::error::body_limit) {
-        auto res = Router::error_response(413, "payload_too_large",
-                                          "request body exceeds " + std::to_string(options_.limits.max_body_bytes) + " bytes", 11, false);
-        beast::http::write(sock, res, ec);
-        metrics_.observe("other", "", 413, 0);
-      } else if (ec && ec != beast::http::error::end_of_stream && ec != net::error::eof && ec != net::error::connection_reset) {
-        auto res = Router::error_response(400, "bad_request", "malformed HTTP request: " + ec.message(), 11, false);
-        beast::http::write(sock, res, ec);
+      if (impl_->signals) {
+        boost::system::error_code ec;
+        impl_->signals->cancel(ec);
       }
-      break;
-    }
-    ++served;
-    auto req = parser.release();
-    auto res = router_->handle(req);
-    if (stopping_) res.keep_alive(false);
-    beast::http::write(sock, res, ec);
-    if (ec || !res.keep_alive()) break;
-  }
-  beast::error_code ignore;
-  sock.shutdown(net::ip::tcp::socket::shutdown_both, ignore);
-  sock.close(ignore);
+      impl_->hub.shutdown_all();
+    });
+  });
 }
 
 }  // namespace m3::http

@@ -1,42 +1,40 @@
-// The HTTP server: an accept loop and one thread per connection (keep-alive, synchronous Beast
-// reads/writes), so a search that waits on the query batcher blocks only its own connection.
-// stop() (SIGTERM in `m3 serve`) closes the listener, lets in-flight requests finish, and returns;
-// committed data is on disk by construction (index/ commits are atomic), so nothing committed is lost.
+// The HTTP server (Boost.Asio/Beast, asynchronous): acceptors for every address --host resolves to
+// (IPv4 and IPv6), connections on an io_context run by a fixed pool of I/O threads (--threads), and
+// request handlers on a fixed pool of workers (--workers), so no thread is ever made per connection
+// and a connection that is idle or slow costs a socket and a buffer, never a thread.
+//   - memory: bounded by open connections (at most --max-connections; beyond, 503 and close)
+//   - time:   every read and write has a deadline (ServerOptions::timeouts); a silent client is closed
+//   - stop(): stop accepting, close idle connections, let in-flight requests finish and answer, return
 #pragma once
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <thread>
+#include <set>
+#include <string>
 #include <vector>
 
-#include "http/collections.h"
-#include "http/metrics.h"
-#include "http/router.h"
 #include "http/server_options.h"
 
 namespace m3::http {
+
+class ServerState;
+class Connection;
 
 class Server {
  public:
   explicit Server(const ServerOptions& options);  // binds (port 0 = any free port); throws on failure
   ~Server();
   uint16_t port() const { return port_; }
-  size_t active_connections() const { return active_; }
-  void run();   // serves until stop()
-  void stop();  // thread-safe, idempotent
+  std::vector<std::string> listening_addresses() const;  // "127.0.0.1:8080", "[::1]:8080"
+  size_t active_connections() const;
+  void stop_on_signals();  // SIGTERM/SIGINT call stop() (set up before run())
+  void run();              // serves until stop(); the calling thread is one of the I/O threads
+  void stop();             // thread-safe, idempotent
 
  private:
-  void session(int fd);
-  ServerOptions options_;
-  Metrics metrics_;
-  std::unique_ptr<Collections> collections_;
-  std::unique_ptr<Router> router_;
-  int listen_fd_ = -1;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
   uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::atomic<size_t> active_{0};
-  std::mutex threads_mu_;
-  std::vector<std::thread> threads_;
 };
 
 }  // namespace m3::http

@@ -294,6 +294,13 @@ void DenseIndex::remove(const std::vector<int64_t>& ids) {
   }
 }
 
+int DenseIndex::search_ef(int k, const DenseSearchParams& params, size_t allowed) const {
+  if (!dynamic_cast<const faiss::IndexHNSW*>(index_.get()) || n_ == 0) return 0;
+  const double widen = double(n_) / double(std::max<size_t>(allowed, 1));
+  const double ef = std::max(params.ef_search > 0 ? params.ef_search : kDefaultEfSearch, k) * widen;
+  return int(std::min<double>(std::ceil(ef), double(std::max<int64_t>(n_, k))));
+}
+
 std::vector<ScoredDoc> DenseIndex::search(const float* q, int k, const DenseSearchParams& params,
                                           const Bitmap* deleted) const {
   if (k <= 0 || n_ == 0) return {};
@@ -313,11 +320,16 @@ std::vector<ScoredDoc> DenseIndex::search(const float* q, int k, const DenseSear
   faiss::SearchParametersIVF ip;
   faiss::SearchParameters plain;
   faiss::SearchParameters* sp = &plain;
+  // HNSW's candidate queue and IVF's probed lists do not grow when the selector rejects rows, so a
+  // search that may return only a fraction of the rows widens them by 1/fraction (up to the whole
+  // index) to still find about as many allowed rows as an unfiltered search finds rows.
+  const double widen = filter ? double(n_) / double(size_t(n_) - filter->count()) : 1.0;
   if (dynamic_cast<const faiss::IndexHNSW*>(index_.get())) {
-    hp.efSearch = std::max(params.ef_search > 0 ? params.ef_search : kDefaultEfSearch, k);
+    hp.efSearch = search_ef(k, params, size_t(n_) - (filter ? filter->count() : 0));
     sp = &hp;
-  } else if (dynamic_cast<const faiss::IndexIVF*>(index_.get())) {
-    ip.nprobe = size_t(params.nprobe > 0 ? params.nprobe : kDefaultNprobe);
+  } else if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index_.get())) {
+    double np = (params.nprobe > 0 ? params.nprobe : kDefaultNprobe) * widen;
+    ip.nprobe = size_t(std::min<double>(std::ceil(np), double(ivf->nlist)));
     sp = &ip;
   }
   sp->sel = filter ? &sel : nullptr;
@@ -355,6 +367,16 @@ std::vector<ScoredDoc> DenseIndex::search(const float* q, int k, const DenseSear
   }
   std::sort(out.begin(), out.end(), ranks_before);
   return out;
+}
+
+std::vector<ScoredDoc> DenseIndex::scan(const float* q, int k, const Bitmap& excluded) const {
+  if (k <= 0) return {};
+  TopK top{size_t(k)};
+  excluded.for_each_clear([&](size_t row) {
+    if (row < size_t(n_) && !(removed_.size() && removed_.test(row)))
+      top.push(ids_[row], simd::dot_f32(q, vector_at(int64_t(row)), size_t(dim_)));
+  });
+  return top.take();
 }
 
 size_t DenseIndex::faiss_bytes() const {

@@ -54,6 +54,13 @@ class DenseIndex {
   // Top-k by inner product over rows not set in `deleted` (may be null); hits carry the stable ids.
   std::vector<ScoredDoc> search(const float* q, int k, const DenseSearchParams& params,
                                 const Bitmap* deleted = nullptr) const;
+  // The efSearch search() uses for k hits when `allowed` rows are selectable (HNSW; 0 for other
+  // structures): the query's (or the default) widened by size()/allowed, at most size().
+  int search_ef(int k, const DenseSearchParams& params, size_t allowed) const;
+  // Exact top-k over the fp32 vectors of the rows not set in `excluded` (nor removed): what a
+  // filtered search uses when few rows are allowed, where HNSW/IVF with a selective IDSelector
+  // would return fewer than k or miss some (their candidate lists do not grow with the filter).
+  std::vector<ScoredDoc> scan(const float* q, int k, const Bitmap& excluded) const;
   // Exact q·x for one id; NotFoundError if the id is not in this index.
   float score(const float* q, int64_t id) const;
   // Row of an id, or -1.
@@ -83,7 +90,7 @@ class DenseIndex {
   const int64_t* ids_ = nullptr;
   Bitmap removed_;
   mutable size_t faiss_bytes_ = 0;
-  mutable std::shared_mutex ef_mu_;  // see search(): FAISS 1.7.3 HNSW reads efSearch from the index  // known after save/load, else measured once
+  mutable std::shared_mutex ef_mu_;  // see search(): FAISS 1.7.3 HNSW reads efSearch from the index
 };
 
 // Throws m3::Error when a vector has a NaN/Inf or its L2 norm is not 1 within `tol`;

@@ -83,7 +83,23 @@ std::unique_ptr<DocStore> DocStore::open(const std::string& dir, bool create) {
   opt.max_open_files = 256;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(opt, dir, &db);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
+    throw IoError(dir + ": the collection is held by another process (an `m3 serve` or another writer): stop it, or write "
+                        "through its HTTP API; reads (m3 info, search, eval) work while it runs");
   if (!s.ok()) throw_status(s, dir + ": cannot open the document store (RocksDB): " + s.ToString());
+  std::unique_ptr<DocStore> d(new DocStore());
+  d->dir_ = dir;
+  d->db_.reset(db);
+  return d;
+}
+
+std::unique_ptr<DocStore> DocStore::open_read_only(const std::string& dir) {
+  rocksdb::Options opt;
+  opt.paranoid_checks = true;
+  opt.max_open_files = 256;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenForReadOnly(opt, dir, &db);
+  if (!s.ok()) throw Error(dir + ": cannot open the document store (RocksDB, read-only): " + s.ToString());
   std::unique_ptr<DocStore> d(new DocStore());
   d->dir_ = dir;
   d->db_.reset(db);
@@ -158,6 +174,16 @@ void DocStore::View::for_each(const std::function<void(const DocRecord&)>& fn) c
   ro.snapshot = snap_.get();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   for (it->Seek("d"); it->Valid() && it->key().starts_with("d"); it->Next())
+    fn(decode(from_be64(it->key().data() + 1), it->value()));
+  check(it->status(), "scan");
+}
+
+void DocStore::View::for_each_in(int64_t first, int64_t last, const std::function<void(const DocRecord&)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap_.get();
+  const std::string end = doc_key(last);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (it->Seek(doc_key(first)); it->Valid() && it->key().starts_with("d") && it->key().compare(end) <= 0; it->Next())
     fn(decode(from_be64(it->key().data() + 1), it->value()));
   check(it->status(), "scan");
 }

@@ -33,6 +33,9 @@ void validate_docid(const std::string& docid);
 class DocStore {
  public:
   static std::unique_ptr<DocStore> open(const std::string& dir, bool create);
+  // Reads only, without RocksDB's lock: works while another process (`m3 serve`) holds the store.
+  // Sees the store as of this call; never writes.
+  static std::unique_ptr<DocStore> open_read_only(const std::string& dir);
   ~DocStore();
 
   // One synced write batch.
@@ -47,6 +50,8 @@ class DocStore {
     std::optional<DocRecord> get(int64_t doc) const;
     std::vector<int64_t> docs_of(const std::string& docid) const;  // ascending
     void for_each(const std::function<void(const DocRecord&)>& fn) const;  // doc order
+    // Records with first <= doc <= last, in doc order (one segment's rows: one range scan).
+    void for_each_in(int64_t first, int64_t last, const std::function<void(const DocRecord&)>& fn) const;
    private:
     friend class DocStore;
     std::shared_ptr<const rocksdb::Snapshot> snap_;

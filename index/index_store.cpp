@@ -37,23 +37,118 @@ std::optional<Snapshot::Loc> Snapshot::locate(int64_t doc) const {
 
 bool Snapshot::is_live(int64_t doc) const { return locate(doc).has_value(); }
 
-std::vector<ScoredDoc> Snapshot::dense_search(const float* q, int k, const DenseSearchParams& params) const {
-  if (settings_.dense_dim == 0) throw UsageError("this collection has no dense index (dense_dim 0)");
-  std::vector<std::vector<ScoredDoc>> lists;
-  for (const auto& p : segs_)
-    if (p.deleted->count() < p.seg->size()) lists.push_back(p.seg->dense()->search(q, k, params, p.deleted.get()));
-  return merge_topk(lists, size_t(std::max(k, 0)));
+const Bitmap& Snapshot::excluded(size_t seg, const RowMask* mask) const {
+  if (!mask) return *segs_[seg].deleted;
+  if (mask->snap_ != this) throw UsageError("a row mask was used with another snapshot than the one that made it");
+  return *mask->excluded_[seg];
 }
 
-std::vector<ScoredDoc> Snapshot::sparse_search(const SparseVector& q, int k, SparseAlgo algo) const {
-  QuantizedQuery qq = quantize_query(q);
+std::shared_ptr<const RowMask> Snapshot::mask(const RowPredicate& p, uint32_t exact_scan_rows) const {
+  auto m = std::make_shared<RowMask>();
+  m->snap_ = this;
+  m->exact_scan_rows_ = exact_scan_rows;
+  for (const auto& part : segs_) {
+    const Segment& seg = *part.seg;
+    auto cols = seg.metadata([&] {
+      MetadataColumns c(seg.size());
+      docs_.for_each_in(seg.meta().first_doc, seg.meta().last_doc, [&](const DocRecord& r) {
+        int64_t row = seg.row_of(r.doc);
+        if (row >= 0) c.add(uint32_t(row), r.metadata_json);
+      });
+      c.finish();
+      return c;
+    });
+    auto ex = std::make_shared<Bitmap>(p.matching_rows(*cols));
+    ex->flip();
+    *ex |= *part.deleted;
+    m->allowed_ += seg.size() - ex->count();
+    m->excluded_.push_back(std::move(ex));
+  }
+  return m;
+}
+
+namespace {
+
+// Scan a segment's allowed rows exactly (raw fp32 vectors) when there are at most exact_scan_rows of
+// them, or up to 4x that where HNSW would search a candidate list over an eighth of the allowed rows:
+// FAISS 1.7.3's HNSW candidate heap costs more than linearly in efSearch, and a deep candidate list
+// (dense+sparse's depth 1000 widened under a 50 % filter: efSearch 2000) costs more than the scan
+// (bench/filter_bench.cpp: 60.8 vs 34.6 ms p50), while k = 10 at the same filter does not (2.5 vs 16.2).
+bool scan_beats_hnsw(const DenseIndex& dense, int k, const DenseSearchParams& params, size_t allowed,
+                     uint32_t exact_scan_rows) {
+  if (allowed <= exact_scan_rows) return true;
+  return allowed <= 4 * size_t(exact_scan_rows) && allowed <= 8 * size_t(dense.search_ef(k, params, allowed));
+}
+
+}  // namespace
+
+std::vector<ScoredDoc> Snapshot::dense_search(const float* q, int k, const DenseSearchParams& params,
+                                              const RowMask* mask) const {
+  if (settings_.dense_dim == 0) throw UsageError("this collection has no dense index (dense_dim 0)");
   std::vector<std::vector<ScoredDoc>> lists;
-  for (const auto& p : segs_) {
-    auto hits = p.seg->sparse()->search(qq, k, algo, p.deleted.get());
-    for (auto& h : hits) h.doc = p.seg->doc_at(uint32_t(h.doc));
+  for (size_t i = 0; i < segs_.size(); ++i) {
+    const DenseIndex& dense = *segs_[i].seg->dense();
+    const Bitmap& ex = excluded(i, mask);
+    const size_t allowed = segs_[i].seg->size() - ex.count();
+    if (allowed == 0) continue;
+    if (mask && scan_beats_hnsw(dense, k, params, allowed, mask->exact_scan_rows_)) {
+      lists.push_back(dense.scan(q, k, ex));
+      continue;
+    }
+    auto hits = dense.search(q, k, params, &ex);
+    // An approximate index may still come back short under a filter: then the exact scan decides.
+    if (mask && hits.size() < std::min<size_t>(size_t(std::max(k, 0)), allowed)) hits = dense.scan(q, k, ex);
     lists.push_back(std::move(hits));
   }
   return merge_topk(lists, size_t(std::max(k, 0)));
+}
+
+namespace {
+
+// Scoring one row from the forward store decodes all of its terms; the cursors decode at most the
+// query terms' postings, and under a selective mask nearly all of them (the top-k threshold that
+// lets MaxScore/BMW skip stays low). So scan when the allowed rows hold fewer terms than the query
+// terms' postings (kScanCursorRatio 1: bench/filter_bench.cpp found 8 too cautious at 1 %).
+bool scan_beats_cursors(const SparseIndex& idx, const QuantizedQuery& q, size_t allowed) {
+  constexpr double kScanCursorRatio = 1;
+  uint64_t postings = 0;
+  for (uint32_t t : q.terms) postings += idx.df(t);
+  const double terms_per_row = double(idx.num_postings()) / double(std::max<uint32_t>(1, idx.num_docs()));
+  return double(allowed) * terms_per_row * kScanCursorRatio <= double(postings);
+}
+
+}  // namespace
+
+std::vector<ScoredDoc> Snapshot::sparse_like_search(const QuantizedQuery& qq, int k, SparseAlgo algo, const RowMask* mask,
+                                                    const SparseIndex* (Segment::*which)() const) const {
+  std::vector<std::vector<ScoredDoc>> lists;
+  for (size_t i = 0; i < segs_.size(); ++i) {
+    const Segment& seg = *segs_[i].seg;
+    const SparseIndex& idx = *(seg.*which)();
+    const Bitmap& ex = excluded(i, mask);
+    const size_t allowed = seg.size() - ex.count();
+    if (allowed == 0) continue;
+    std::vector<ScoredDoc> hits;
+    if (mask && allowed <= mask->exact_scan_rows_ && scan_beats_cursors(idx, qq, allowed)) {
+      // Few rows allowed: score them from the forward store (the same integer sums as the cursors,
+      // so the same floats); like the cursors, only rows sharing a term (score > 0) are hits.
+      TopK top(size_t(std::max(k, 0)));
+      ex.for_each_clear([&](size_t row) {
+        float s = idx.score(qq, uint32_t(row));
+        if (s > 0) top.push(int64_t(row), s);
+      });
+      hits = top.take();
+    } else {
+      hits = idx.search(qq, k, algo, &ex);
+    }
+    for (auto& h : hits) h.doc = seg.doc_at(uint32_t(h.doc));
+    lists.push_back(std::move(hits));
+  }
+  return merge_topk(lists, size_t(std::max(k, 0)));
+}
+
+std::vector<ScoredDoc> Snapshot::sparse_search(const SparseVector& q, int k, SparseAlgo algo, const RowMask* mask) const {
+  return sparse_like_search(quantize_query(q), k, algo, mask, &Segment::sparse);
 }
 
 SparseVector Snapshot::bm25_query(const std::vector<int32_t>& ids) const {
@@ -73,15 +168,9 @@ SparseVector Snapshot::bm25_query(const std::vector<int32_t>& ids) const {
   return q;
 }
 
-std::vector<ScoredDoc> Snapshot::bm25_search(const std::vector<int32_t>& ids, int k, SparseAlgo algo) const {
-  QuantizedQuery qq = quantize_query(bm25_query(ids));
-  std::vector<std::vector<ScoredDoc>> lists;
-  for (const auto& p : segs_) {
-    auto hits = p.seg->bm25()->search(qq, k, algo, p.deleted.get());
-    for (auto& h : hits) h.doc = p.seg->doc_at(uint32_t(h.doc));
-    lists.push_back(std::move(hits));
-  }
-  return merge_topk(lists, size_t(std::max(k, 0)));
+std::vector<ScoredDoc> Snapshot::bm25_search(const std::vector<int32_t>& ids, int k, SparseAlgo algo,
+                                             const RowMask* mask) const {
+  return sparse_like_search(quantize_query(bm25_query(ids)), k, algo, mask, &Segment::bm25);
 }
 
 float Snapshot::dense_score(const float* q, int64_t doc) const {
@@ -217,6 +306,32 @@ std::unique_ptr<IndexStore> IndexStore::open(const std::string& dir) {
   return s;
 }
 
+std::unique_ptr<IndexStore> IndexStore::open_read_only(const std::string& dir) {
+  if (!path_exists(dir)) throw NotFoundError(dir + ": no such index directory");
+  if (!path_exists(dir + "/" + kManifest)) throw NotFoundError(dir + ": not an m3 index (MANIFEST missing)");
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<IndexStore> s(new IndexStore());
+    s->dir_ = dir;
+    s->read_only_ = true;
+    s->manifest_ = Manifest::parse(read_file(dir + "/" + kManifest), dir + "/" + kManifest);
+    try {
+      s->docs_ = DocStore::open_read_only(dir + "/docs");
+      s->load(true);
+    } catch (const Error&) {
+      // A writer's merge may have replaced this MANIFEST's segments since we read it: try the new one.
+      const auto now = Manifest::parse(read_file(dir + "/" + kManifest), dir + "/" + kManifest);
+      if (attempt < 3 && now.generation != s->manifest_.generation) continue;
+      throw;
+    }
+    s->publish();
+    return s;
+  }
+}
+
+void IndexStore::require_writable(const char* what) const {
+  if (read_only_) throw UsageError(dir_ + ": opened read-only; cannot " + what);
+}
+
 void IndexStore::load(bool verify) {
   if (manifest_.codebook) {
     verify_file(dir_, *manifest_.codebook, true);
@@ -251,6 +366,7 @@ std::shared_ptr<const Snapshot> IndexStore::snapshot() const {
 void IndexStore::write_manifest(const Manifest& m) { write_file_atomic(dir_ + "/" + kManifest, m.serialize()); }
 
 void IndexStore::set_extra(const nlohmann::json& extra) {
+  require_writable("change settings");
   manifest_.settings.extra = extra;
   extra_dirty_ = true;
 }
@@ -284,6 +400,7 @@ void IndexStore::validate(const DocInput& d) const {
 }
 
 void IndexStore::upsert(DocInput doc) {
+  require_writable("add documents");
   validate(doc);
   pending_removes_.erase(doc.docid);
   auto it = pending_index_.find(doc.docid);
@@ -296,6 +413,7 @@ void IndexStore::upsert(DocInput doc) {
 }
 
 void IndexStore::remove(const std::string& docid) {
+  require_writable("delete documents");
   validate_docid(docid);
   auto it = pending_index_.find(docid);
   if (it != pending_index_.end()) {
@@ -324,6 +442,7 @@ uint64_t IndexStore::total_rows() const {
 }
 
 uint64_t IndexStore::commit() {
+  require_writable("commit");
   if (pending_.empty() && pending_removes_.empty() && !extra_dirty_) return manifest_.generation;
   const uint64_t gen = manifest_.generation + 1;
   auto snap = snapshot();
@@ -447,6 +566,7 @@ void IndexStore::maybe_merge() {
 }
 
 uint64_t IndexStore::merge() {
+  require_writable("merge");
   if (segments_.size() > 1 || (segments_.size() == 1 && deleted_[0]->count() > 0)) merge_range(0, segments_.size());
   return manifest_.generation;
 }

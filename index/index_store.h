@@ -26,6 +26,7 @@
 #include "index/doc_store.h"
 #include "index/index_settings.h"
 #include "index/manifest.h"
+#include "index/metadata_columns.h"
 #include "index/segment.h"
 #include "index/types.h"
 
@@ -46,15 +47,47 @@ struct IndexSizes {
   uint64_t total() const { return dense_faiss + dense_raw + sparse + bm25 + multivec + doc_ids + doc_store; }
 };
 
+class Snapshot;
+
+// The rows a filtered search may return, per segment of one snapshot: live and matching a
+// RowPredicate. Snapshot::mask computes it once per query; every search of that query takes it, so
+// the filter is applied while candidates are generated (a filtered top-k is the top-k of the
+// matching documents), never after.
+class RowMask {
+ public:
+  // At or below this many allowed rows in a segment, searches score those rows directly (exact)
+  // instead of running the index with the mask: cheaper there, and it keeps HNSW/IVF exact where a
+  // selective filter would starve their candidate lists.
+  static constexpr uint32_t kDefaultExactScanRows = 4096;
+
+  size_t allowed() const { return allowed_; }  // over all segments
+  uint32_t exact_scan_rows() const { return exact_scan_rows_; }
+
+ private:
+  friend class Snapshot;
+  const Snapshot* snap_ = nullptr;                       // the snapshot it belongs to (checked)
+  std::vector<std::shared_ptr<const Bitmap>> excluded_;  // per segment: deleted or not matching
+  size_t allowed_ = 0;
+  uint32_t exact_scan_rows_ = kDefaultExactScanRows;
+};
+
 class Snapshot {
  public:
   uint64_t generation() const { return generation_; }
   const IndexSettings& settings() const { return settings_; }
 
-  std::vector<ScoredDoc> dense_search(const float* q, int k, const DenseSearchParams& params = {}) const;
-  std::vector<ScoredDoc> sparse_search(const SparseVector& q, int k, SparseAlgo algo = SparseAlgo::MaxScore) const;
+  // Searches over live rows, or over the rows `mask` allows (a mask of this snapshot).
+  std::vector<ScoredDoc> dense_search(const float* q, int k, const DenseSearchParams& params = {},
+                                      const RowMask* mask = nullptr) const;
+  std::vector<ScoredDoc> sparse_search(const SparseVector& q, int k, SparseAlgo algo = SparseAlgo::MaxScore,
+                                       const RowMask* mask = nullptr) const;
   std::vector<ScoredDoc> bm25_search(const std::vector<int32_t>& query_token_ids, int k,
-                                     SparseAlgo algo = SparseAlgo::MaxScore) const;
+                                     SparseAlgo algo = SparseAlgo::MaxScore, const RowMask* mask = nullptr) const;
+
+  // The live rows matching `p`, per segment (each segment's metadata columns are built from the
+  // doc store on first use and cached on the segment; see Segment::metadata).
+  std::shared_ptr<const RowMask> mask(const RowPredicate& p,
+                                      uint32_t exact_scan_rows = RowMask::kDefaultExactScanRows) const;
 
   // Exact per-head scores of one live doc (NotFoundError if the doc is not live in this snapshot).
   float dense_score(const float* q, int64_t doc) const;
@@ -84,6 +117,9 @@ class Snapshot {
     uint32_t row;
   };
   std::optional<Loc> locate(int64_t doc) const;  // live docs only
+  const Bitmap& excluded(size_t seg, const RowMask* mask) const;  // rows a search of segment seg skips
+  std::vector<ScoredDoc> sparse_like_search(const QuantizedQuery& q, int k, SparseAlgo algo, const RowMask* mask,
+                                            const SparseIndex* (Segment::*which)() const) const;
   SparseVector bm25_query(const std::vector<int32_t>& ids) const;
 
   uint64_t generation_ = 0;
@@ -98,6 +134,11 @@ class IndexStore {
  public:
   static std::unique_ptr<IndexStore> create(const std::string& dir, const IndexSettings& settings);  // UsageError if it exists
   static std::unique_ptr<IndexStore> open(const std::string& dir);  // Error naming the problem if corrupt or missing
+  // The last commit, for reading only: takes no lock and removes nothing, so it works while a writer
+  // (`m3 serve`) holds the collection; writes throw UsageError. The MANIFEST is read before the doc
+  // store, so every record it names is there; a merge that removes its files meanwhile is retried.
+  static std::unique_ptr<IndexStore> open_read_only(const std::string& dir);
+  bool read_only() const { return read_only_; }
   ~IndexStore();
 
   const IndexSettings& settings() const { return manifest_.settings; }
@@ -121,6 +162,7 @@ class IndexStore {
  private:
   IndexStore() = default;
   void load(bool verify);
+  void require_writable(const char* what) const;
   void publish();
   void write_manifest(const Manifest& m);
   void maybe_merge();
@@ -130,6 +172,7 @@ class IndexStore {
   uint64_t total_rows() const;
 
   std::string dir_;
+  bool read_only_ = false;
   Manifest manifest_;
   std::shared_ptr<DocStore> docs_;
   std::shared_ptr<const ResidualCodebook> codebook_;

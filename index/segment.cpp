@@ -161,4 +161,10 @@ Bitmap read_deletes(const std::string& dir, const FileEntry& f, uint32_t n_rows)
   return b;
 }
 
+std::shared_ptr<const MetadataColumns> Segment::metadata(const std::function<MetadataColumns()>& build) const {
+  std::lock_guard<std::mutex> lock(columns_mu_);
+  if (!columns_) columns_ = std::make_shared<const MetadataColumns>(build());
+  return columns_;
+}
+
 }  // namespace m3

@@ -7,7 +7,9 @@
 //   seg-<gen>/del-<g>.bin   rows deleted as of commit g (u32 list); a later commit writes a new one
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "index/bitmap.h"
 #include "index/dense_index.h"
 #include "index/manifest.h"
+#include "index/metadata_columns.h"
 #include "index/multivec_store.h"
 #include "index/sparse_index.h"
 
@@ -70,6 +73,11 @@ class Segment {
   const MultiVectorStore* multivec() const { return mv_.get(); }
   size_t docs_bytes() const { return docs_file_.size(); }
 
+  // The rows' metadata in column form: built by `build` on the first filtered search that needs it,
+  // then kept as long as the segment lives (a segment's documents, hence their metadata, never
+  // change). Not a file: collections written before filters existed work unchanged.
+  std::shared_ptr<const MetadataColumns> metadata(const std::function<MetadataColumns()>& build) const;
+
  private:
   SegmentMeta meta_;
   MappedFile docs_file_;
@@ -77,6 +85,8 @@ class Segment {
   std::unique_ptr<DenseIndex> dense_;
   std::unique_ptr<SparseIndex> sparse_, bm25_;
   std::unique_ptr<MultiVectorStore> mv_;
+  mutable std::mutex columns_mu_;  // held while building, so concurrent first queries build once
+  mutable std::shared_ptr<const MetadataColumns> columns_;
 };
 
 // Tombstone files: the deleted rows of one segment as of one commit.

@@ -21,6 +21,17 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# libopenblas-dev pulls in the pthread build of OpenBLAS too, and Debian's alternatives then prefer it.
+# Its own thread pool (sched_yield spinning) fights libgomp, which torch and FAISS use: batched GEMMs
+# in the server's query batcher collapse under load (TOOLCHAIN §4: use the -openmp variant). Pin it.
+for lib in libopenblas.so.0 libblas.so.3 liblapack.so.3; do
+  want=/usr/lib/x86_64-linux-gnu/openblas-openmp/$lib
+  if [ -e "$want" ] && [ "$(readlink -f /usr/lib/x86_64-linux-gnu/$lib)" != "$(readlink -f "$want")" ]; then
+    update-alternatives --set "$lib-x86_64-linux-gnu" "$want" >/dev/null
+    echo "[deps] $lib -> OpenBLAS openmp build"
+  fi
+done
+
 mkdir -p "$tp"
 fetch_source() {  # $1 = source package; downloads into $tp via a private deb-src list (no system change)
   local pkg=$1

@@ -114,8 +114,8 @@ if [ -n "$INIT" ]; then
 fi
 [ "$ABLATION" = 1 ] || { SHARE_UNIFIED=$((SHARE_UNIFIED + SHARE_ABLATION)); SHARE_ABLATION=0; }
 share() { echo $(( BUDGET_S * $1 / 100 )); }
-COMMON=(--data "$DATA" --device "$DEVICE" --log-every "$LOG_EVERY" --log-json "$OUT/curves.jsonl" --query-max-len "$QUERY_LEN"
-        --passage-max-len "$PASSAGE_LEN" --seed 42)
+COMMON=(--data "$DATA" --device "$DEVICE" --log-every "$LOG_EVERY" --log-json "$OUT/curves.jsonl" --query-max-length "$QUERY_LEN"
+        --passage-max-length "$PASSAGE_LEN" --seed 42)
 
 stage() {  # name, storage dtype, then m3 train arguments (intermediate stages keep f32 weights)
   local name=$1 dtype=$2; shift 2

@@ -155,7 +155,7 @@ def main():
         # One collection per model directory (a collection is bound to its model's fingerprint).
         # Resumes an interrupted run and returns at once when the corpus is already indexed.
         col = os.path.join(d, "col-" + hashlib.sha1(os.path.abspath(a.model).encode()).hexdigest()[:10])
-        run([a.m3, "index", "--corpus", corpus, "--out", col, "--model", a.model, "--max-length", "512", "--quiet"])
+        run([a.m3, "index", "--corpus", corpus, "--collection", col, "--model", a.model, "--max-length", "512", "--quiet"])
         print("%s: %d paragraphs, %d questions" % (name, len(paragraphs), len(questions)), file=sys.stderr, flush=True)
         for mode, grid in (("all", grid_all()), ("dense+sparse", grid_dense_sparse())):
             out = os.path.join(d, mode.replace("+", "_") + ".json")

@@ -19,7 +19,7 @@ if [ "$(cat "$demo/model.stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" >"$demo/model.stamp"
 fi
 # Resumable: a second run finds the collection complete and only searches.
-build/m3 index --corpus "$demo/sample.jsonl" --out "$demo/collection" --dense HNSW32 --mv-codec fp16
+build/m3 index --corpus "$demo/sample.jsonl" --collection "$demo/collection" --dense HNSW32 --mv-codec fp16
 build/m3 info --collection "$demo/collection" | head -12
 echo
 build/m3 search --collection "$demo/collection" --mode all --k 3 \

@@ -32,6 +32,6 @@ for _ in $(seq "$QQ_REPEAT"); do data+=(.device/focus/xl-afriqa-qq.jsonl); done
 cmake --build build --target m3 -j"$(nproc)" >/dev/null
 build/m3 train --stage unified --data "${data[@]}" --init "$init" --out "$out" --save-dtype bf16 \
   --device cpu --precision bf16 --threads "$(nproc)" \
-  --batch-tokens 32768 --max-batch 32 --group-size 8 --query-max-len 64 --passage-max-len 256 \
+  --batch-tokens 32768 --max-batch 32 --group-size 8 --query-max-length 64 --passage-max-length 256 \
   --lr "$LR" --warmup-ratio 0.05 --self-distill-start-step -1 --time-budget "$budget" --seed "$SEED" \
   --checkpoint-dir "$out.ckpt" --checkpoint-every 300 --resume --log-every 20 --log-json "$out.curves.jsonl"

@@ -7,6 +7,7 @@
 #include "common/json_input.h"
 #include "engine/corpus_reader.h"
 #include "engine/ingest.h"
+#include "engine/collection_description.h"
 #include "index/doc_store.h"
 #include "tools/command.h"
 
@@ -82,22 +83,6 @@ M3_COMMAND("delete", "Delete documents by docid and commit", [](CLI::App& sub) {
   });
 });
 
-// The weights the weighted fused modes use when a request gives none: the model's or the paper's.
-nlohmann::ordered_json default_weights(const FusionWeights& model) {
-  SearchParams p;
-  p.mode = SearchMode::DenseSparse;
-  const auto ds = p.with_model_weights(model).effective_weights();
-  p.mode = SearchMode::All;
-  const auto all = p.with_model_weights(model).effective_weights();
-  auto shown = [](float w) {  // as written (0.1, not the float's 0.10000000149...)
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", w);
-    return std::stod(buf);
-  };
-  return {{"dense+sparse", {shown(ds[0]), shown(ds[1])}}, {"all", {shown(all[0]), shown(all[1]), shown(all[2])}},
-          {"from", model.all || model.dense_sparse ? std::string(kFusionWeightsFile) : std::string("the paper")}};
-}
-
 M3_COMMAND("info", "Show a collection's counts, sizes and settings", [](CLI::App& sub) {
   struct Flags { std::string collection, model; bool json = false; };
   auto f = std::make_shared<Flags>();
@@ -105,17 +90,8 @@ M3_COMMAND("info", "Show a collection's counts, sizes and settings", [](CLI::App
   sub.add_option("--model", f->model, "model directory (default: the one the collection was built with)");
   sub.add_flag("--json", f->json, "print JSON");
   sub.callback([f] {
-    auto c = Collection::open(f->collection, nullptr, f->model);
-    auto i = c->info();
-    nlohmann::ordered_json j = {
-        {"collection", i.dir}, {"documents", i.documents}, {"segments", i.segments}, {"generation", i.generation},
-        {"model", i.model_dir}, {"fingerprint", i.fingerprint}, {"dense", i.dense}, {"dense_dim", i.dense_dim},
-        {"mv_codec", i.mv_codec}, {"mv_bits", i.mv_bits}, {"multivec_dim", i.multivec_dim},
-        {"passage_max_length", i.passage_max_length},
-        {"weights", default_weights(c->encoder().fusion_weights())},
-        {"bytes", {{"dense_faiss", i.sizes.dense_faiss}, {"dense_raw", i.sizes.dense_raw}, {"sparse", i.sizes.sparse},
-                   {"bm25", i.sizes.bm25}, {"multivec", i.sizes.multivec}, {"doc_ids", i.sizes.doc_ids},
-                   {"doc_store", i.sizes.doc_store}, {"total", i.sizes.total()}}}};
+    auto c = Collection::open(f->collection, nullptr, f->model, Collection::Access::ReadOnly);
+    const nlohmann::ordered_json j = describe_collection(*c);
     if (f->json) { std::cout << j.dump(2) << "\n"; return; }
     for (auto& [k, v] : j.items()) {
       if (k == "bytes") {

@@ -55,7 +55,7 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
     bool all_modes = false;
   };
   auto f = std::make_shared<Flags>();
-  f->search.k = 100;
+  f->search.k = "100";  // run files deep enough for Recall@100
   sub.add_option("--collection", f->collection, "collection directory");
   sub.add_option("--topics", f->topics, "topics file(s) (qid<TAB>query); several give one row per file");
   sub.add_option("--qrels", f->qrels, "qrels file(s), one per topics file (or one for all)");
@@ -65,7 +65,7 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
   sub.add_option("--sweep-weights", f->sweep,
                  "weight sets (dense,sparse[,multivec]) to try: one row per set for each weighted fused mode, "
                  "queries encoded once");
-  sub.add_option("--run-out", f->run_out, "TREC run file (one topics file and one mode)");
+  sub.add_option("--run", f->run_out, "TREC run file (one topics file and one mode)");
   sub.add_option("--run-dir", f->run_dir, "directory for run files <topics>.<mode>.run");
   sub.add_option("--answers", f->answers, "MKQA JSONL (as published, with --lang) or {qid, answers} JSONL");
   sub.add_option("--lang", f->lang, "MKQA locale (en, de, zh_cn, ...)");
@@ -103,12 +103,12 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
     if (!f->qrels.empty() && f->qrels.size() != 1 && f->qrels.size() != f->topics.size())
       throw UsageError("--qrels: give one file, or one per --topics file");
     if (!f->run_out.empty() && (topic_sets.size() != 1 || modes.size() != 1))
-      throw UsageError("--run-out takes one topics file and one mode; use --run-dir for several");
+      throw UsageError("--run takes one topics file and one mode; use --run-dir for several");
     if (!f->run_out.empty() && f->sweep.size() > 1)
-      throw UsageError("--run-out takes one weight set; use --run-dir with --sweep-weights");
+      throw UsageError("--run takes one weight set; use --run-dir with --sweep-weights");
     std::vector<Qrels> qrels;
     for (const auto& q : f->qrels) qrels.push_back(read_qrels(q));
-    auto c = Collection::open(f->collection, nullptr, f->model.model);
+    auto c = Collection::open(f->collection, nullptr, f->model.model, Collection::Access::ReadOnly);
     if (!f->run_dir.empty()) ::mkdir(f->run_dir.c_str(), 0755);
     std::vector<std::array<float, 3>> sweep;
     for (const auto& w : f->sweep) sweep.push_back(parse_weights(w));

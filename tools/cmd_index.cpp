@@ -1,5 +1,5 @@
 // m3 index: bulk-index a corpus (JSONL or TSV, optionally .gz) into a collection directory.
-// Re-running on the same --out and corpus resumes from the last commit (same content, checked by hash);
+// Re-running on the same --collection and corpus resumes from the last commit (same content, checked by hash);
 // another corpus into an existing collection needs --append.
 #include <sys/stat.h>
 
@@ -27,7 +27,7 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
   };
   auto f = std::make_shared<Flags>();
   sub.add_option("--corpus", f->corpus, "corpus file: .jsonl or .tsv, optionally .gz")->required();
-  sub.add_option("--out", f->out, "collection directory to create (or resume)")->required();
+  sub.add_option("--collection", f->out, "collection directory to create (or resume)")->required();
   add_model_flags(sub, f->model);
   sub.add_option("--dense", f->dense, "FAISS factory string: Flat, HNSW32, IVF4096,Flat, IVF4096,PQ64, ...");
   sub.add_option("--mv-codec", f->mv_codec, "multi-vector codec")->check(CLI::IsMember({"fp32", "fp16", "int8", "binary", "residual"}));
@@ -48,7 +48,7 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
       std::fprintf(stderr, "m3 index: %s exists; %s\n", f->out.c_str(),
                    f->append ? "appending" : "resuming if it was built from this corpus");
     } else {
-      if (exists(f->out)) throw UsageError("--out " + f->out + " exists and is not an m3 collection");
+      if (exists(f->out)) throw UsageError("--collection " + f->out + " exists and is not an m3 collection");
       CollectionOptions o;
       o.dense = f->dense;
       o.mv_codec = f->mv_codec;

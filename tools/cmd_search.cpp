@@ -60,13 +60,13 @@ M3_COMMAND("search", "Search a collection: QUERY... printed with per-head scores
   sub.add_option("--topics", f->topics, "topics file (qid<TAB>query, optionally .gz)");
   sub.add_option("--run", f->run, "TREC run file to write for --topics");
   sub.add_option("--tag", f->tag, "run tag");
-  sub.add_option("--batch", f->batch, "queries encoded together with --topics")->check(CLI::Range(1, 4096));
+  sub.add_option("--batch-size", f->batch, "queries encoded together with --topics")->check(CLI::Range(1, 4096));
   sub.add_option("query", f->queries, "queries");
   sub.callback([f] {
     SearchParams p = to_params(f->search);
     if (f->topics.empty() != f->run.empty()) throw UsageError("--topics and --run go together");
     if (f->topics.empty() && f->queries.empty()) throw UsageError("give QUERY... or --topics FILE --run OUT");
-    auto c = Collection::open(f->collection, nullptr, f->model);
+    auto c = Collection::open(f->collection, nullptr, f->model, Collection::Access::ReadOnly);
     if (!f->topics.empty()) {
       auto topics = read_topics(f->topics);
       std::vector<SearchResult> results;

@@ -1,7 +1,5 @@
-// m3 serve: the HTTP search API over every collection directory under --data (http/router.h).
-#include <csignal>
+// m3 serve: the HTTP search API over every collection directory under --data (http/server.h).
 #include <cstdio>
-#include <thread>
 
 #include "common/error.h"
 #include "http/server.h"
@@ -10,35 +8,47 @@
 namespace m3::tools {
 namespace {
 
-std::atomic<http::Server*> g_server{nullptr};
-extern "C" void on_signal(int) {
-  if (auto* s = g_server.load()) s->stop();  // only sets a flag: async-signal-safe
-}
-
 M3_COMMAND("serve", "Serve the HTTP search API for every collection under --data", [](CLI::App& sub) {
   auto o = std::make_shared<http::ServerOptions>();
+  auto models = std::make_shared<std::vector<std::string>>();
   sub.add_option("--data", o->data_dir, "directory holding collection directories")->required()->check(CLI::ExistingDirectory);
-  sub.add_option("--host", o->host, "address to bind (loopback by default)");
+  sub.add_option("--host", o->host, "address or host name to listen on (every address it resolves to; IPv4 and IPv6)");
   sub.add_option("--port", o->port, "port (0 = any free port)");
-  sub.add_option("--threads", o->threads, "encoder intra-op threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  sub.add_option("--threads", o->threads, "I/O threads (accept, read, write)")->check(CLI::Range(1, 256));
+  sub.add_option("--workers", o->workers, "requests handled at once at most (search, writes, embeddings)")->check(CLI::Range(1, 1024));
+  sub.add_option("--encoder-threads", o->encoder_threads, "encoder intra-op threads (0 = all cores)")->check(CLI::Range(0, 1024));
   sub.add_option("--api-key", o->api_key, "require 'Authorization: Bearer KEY' on write endpoints");
-  sub.add_option("--model", o->default_model, "model for new collections and /encode (default: the embedded one)");
-  sub.add_option("--batch-window-us", o->batch_window_us, "query batching window in microseconds")->check(CLI::Range(0, 1000000));
+  sub.add_option("--model", *models, "NAME=DIR: a model clients may name (repeatable); DIR alone sets 'default' (default: the embedded model)");
+  sub.add_option("--cors-origin", o->cors_origin, "allow this browser origin (or *) to call the API (default: no CORS)");
+  sub.add_option("--log-level", o->log_level, "trace | debug | info | warn | error | critical | off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  sub.add_flag("!--no-access-log", o->access_log, "no access-log line per request");
+  sub.add_option("--batch-window-us", o->batch_window_us, "query batching: extra wait for more queries (default 0: none)")->check(CLI::Range(0, 1000000));
   sub.add_option("--max-batch", o->max_batch, "queries per encoder call at most (1 = no batching)")->check(CLI::Range(1, 4096));
-  sub.add_option("--max-body-bytes", o->limits.max_body_bytes, "largest request body (413 beyond)");
-  sub.add_option("--max-query-bytes", o->limits.max_query_bytes, "longest query text");
-  sub.add_option("--max-k", o->limits.max_k, "largest k")->check(CLI::Range(1, 100000));
-  sub.add_option("--max-depth", o->limits.max_depth, "largest depth")->check(CLI::Range(1, 1000000));
-  sub.add_option("--max-batch-queries", o->limits.max_batch_queries, "queries per batch search request");
-  sub.add_option("--max-connections", o->limits.max_connections, "concurrent connections (503 beyond)");
-  sub.callback([o] {
+  sub.add_option("--max-body-bytes", o->limits.max_body_bytes, "largest request body (413 beyond)")->check(CLI::Range(size_t{1}, size_t{1} << 30));
+  sub.add_option("--max-query-bytes", o->limits.max_query_bytes, "longest query text")->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  sub.add_option("--max-k", o->limits.max_k, "largest k")->check(CLI::Range(1, 10000));
+  sub.add_option("--max-depth", o->limits.max_depth, "largest depth")->check(CLI::Range(1, 100000));
+  sub.add_option("--max-batch-queries", o->limits.max_batch_queries, "queries per batch search request")->check(CLI::Range(size_t{1}, size_t{4096}));
+  sub.add_option("--max-connections", o->limits.max_connections, "open connections at most (503 beyond)")->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  sub.add_option("--header-timeout-ms", o->timeouts.header_ms, "time to receive a request's header")->check(CLI::Range(1, 3600000));
+  sub.add_option("--body-timeout-ms", o->timeouts.body_ms, "time to receive a request's body")->check(CLI::Range(1, 3600000));
+  sub.add_option("--idle-timeout-ms", o->timeouts.idle_ms, "an idle keep-alive connection is closed after this")->check(CLI::Range(1, 3600000));
+  sub.add_option("--write-timeout-ms", o->timeouts.write_ms, "time to send a response")->check(CLI::Range(1, 3600000));
+  sub.callback([o, models] {
+    for (const auto& m : *models) {
+      const auto eq = m.find('=');
+      const std::string name = eq == std::string::npos ? "default" : m.substr(0, eq);
+      const std::string dir = eq == std::string::npos ? m : m.substr(eq + 1);
+      if (name.empty() || dir.empty()) throw UsageError("--model " + m + ": expected NAME=DIR or DIR");
+      if (o->models.count(name)) throw UsageError("--model: '" + name + "' given twice");
+      o->models[name] = dir;
+    }
     http::Server server(*o);
-    g_server = &server;
-    std::signal(SIGTERM, on_signal);
-    std::signal(SIGINT, on_signal);
-    std::fprintf(stderr, "m3 serve: listening on http://%s:%u (data %s)\n", o->host.c_str(), server.port(), o->data_dir.c_str());
+    server.stop_on_signals();
+    for (const auto& a : server.listening_addresses())
+      std::fprintf(stderr, "m3 serve: listening on http://%s (data %s)\n", a.c_str(), o->data_dir.c_str());
     server.run();
-    g_server = nullptr;
     std::fprintf(stderr, "m3 serve: stopped\n");
   });
 });

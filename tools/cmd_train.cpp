@@ -56,8 +56,8 @@ M3_COMMAND("train", "Train or fine-tune an M3 model: MLM, dense contrastive pair
              sub.add_option("--vocab-size", o.config.vocab_size, "fresh model: embedding rows (default: the data's vocabulary)");
              sub.add_option("--dropout", f->dropout, "fresh model: hidden and attention dropout");
              // Batching.
-             sub.add_option("--query-max-len", o.query_max_len, "query tokens incl. specials");
-             sub.add_option("--passage-max-len", o.passage_max_len, "passage (and MLM text) tokens incl. specials");
+             sub.add_option("--query-max-length", o.query_max_len, "query tokens incl. specials");
+             sub.add_option("--passage-max-length", o.passage_max_len, "passage (and MLM text) tokens incl. specials");
              sub.add_option("--group-size", o.group_size, "unified stage: passages per query (1 positive + negatives)");
              sub.add_option("--batch-tokens", o.tokens_per_batch, "padded tokens per batch (sets each length bucket's batch size)");
              sub.add_option("--max-batch", o.max_batch, "queries (or texts) per batch at most");

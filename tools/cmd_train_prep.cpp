@@ -60,7 +60,7 @@ M3_COMMAND("train-prep", "Prepare training data for m3 train: read the training 
              sub.add_option("--character-coverage", f->vocab.character_coverage, "SentencePiece character coverage");
              sub.add_option("--vocab-sentences", f->vocab.max_sentences, "sentences SentencePiece samples at most");
              sub.add_option("--threads", f->vocab.threads, "threads for vocabulary training");
-             sub.add_option("--max-len", f->max_len, "tokens per text at most, specials included");
+             sub.add_option("--max-length", f->max_len, "tokens per text at most, specials included");
              sub.add_option("--ntrex-pairs-per-line", f->sources.ntrex_pairs_per_line, "cross-lingual pairs per NTREX sentence");
              sub.add_option("--bible-pairs-per-verse", f->sources.bible_pairs_per_verse, "cross-lingual pairs per Bible verse");
              sub.add_option("--sts-min-score", f->sources.sts_min_score, "STS pairs at or above this score are positives");

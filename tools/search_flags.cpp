@@ -1,40 +1,87 @@
 #include "tools/search_flags.h"
 
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/error.h"
+#include "engine/search_request.h"
+
 namespace m3::tools {
 
+using json = nlohmann::json;
+
+namespace {
+
+// A flag's text as a JSON value: a number when it reads as one, else the string (the parser then
+// names the flag and the expected type).
+json value_of(const std::string& text) {
+  json v = json::parse(text, nullptr, false);
+  return v.is_number() ? v : json(text);
+}
+
+void put(json& j, const char* key, const std::string& text) {
+  if (!text.empty()) j[key] = value_of(text);
+}
+
+json request_of(const SearchFlags& f, const std::string& mode, bool only_fused_keys_for_fused) {
+  json j = json::object();
+  if (!mode.empty()) j["mode"] = mode;
+  put(j, "k", f.k);
+  put(j, "offset", f.offset);
+  put(j, "depth", f.depth);
+  put(j, "ef_search", f.ef_search);
+  put(j, "nprobe", f.nprobe);
+  put(j, "sparse_algo", f.sparse_algo);
+  put(j, "query_max_length", f.query_max_length);
+  if (!f.filter.empty()) {
+    json filter = json::parse(f.filter, nullptr, false);
+    if (filter.is_discarded()) throw UsageError("--filter: not valid JSON: " + f.filter.substr(0, 200));
+    j["filter"] = filter;
+  }
+  const bool fused = mode == "dense+sparse" || mode == "all";
+  if (!only_fused_keys_for_fused || fused) {
+    put(j, "fusion", f.fusion);
+    put(j, "rrf_k", f.rrf_k);
+    if (!f.weights.empty()) {
+      json w = json::array();
+      std::stringstream ss(f.weights);
+      std::string item;
+      while (std::getline(ss, item, ',')) w.push_back(value_of(item));
+      if (f.weights.back() == ',') w.push_back("");
+      j["weights"] = w;
+    }
+  }
+  return j;
+}
+
+}  // namespace
+
 void add_search_flags(CLI::App& sub, SearchFlags& f, bool with_mode) {
-  if (with_mode)
-    sub.add_option("--mode", f.mode, "dense | sparse | multivec | dense+sparse | all | bm25")
-        ->check(CLI::IsMember(search_mode_names()));
-  sub.add_option("--k", f.k, "hits per query")->check(CLI::Range(1, 10000));
-  sub.add_option("--depth", f.depth, "candidates per head (default: multivec 200, dense+sparse 1000, all 200)")
-      ->check(CLI::Range(0, 100000));
-  sub.add_option("--weights", f.weights, "dense,sparse[,multivec] weights (default 1,0.3 / 1,0.3,1)")->check([](const std::string& w) { try { parse_weights(w); return std::string(); } catch (const std::exception& e) { return std::string(e.what()); } });
-  sub.add_option("--fusion", f.fusion, "weighted | rrf")->check(CLI::IsMember({"weighted", "rrf"}));
-  sub.add_option("--rrf-k", f.rrf_k, "reciprocal-rank fusion constant")->check(CLI::Range(1, 100000));
-  sub.add_option("--ef-search", f.ef_search, "HNSW efSearch (0 = index default)")->check(CLI::Range(0, 100000));
-  sub.add_option("--nprobe", f.nprobe, "IVF nprobe (0 = index default)")->check(CLI::Range(0, 100000));
-  sub.add_option("--sparse-algo", f.sparse_algo, "maxscore | bmw | exhaustive")
-      ->check(CLI::IsMember({"maxscore", "bmw", "exhaustive"}));
-  sub.add_option("--query-max-length", f.query_max_length, "tokens per query")->check(CLI::Range(2, 8192));
+  if (with_mode) sub.add_option("--mode", f.mode, "dense | sparse | multivec | dense+sparse | all | bm25 (default all)");
+  sub.add_option("--k", f.k, "hits per query (default 10)");
+  sub.add_option("--offset", f.offset, "skip this many hits first (paging; default 0)");
+  sub.add_option("--depth", f.depth, "candidates per head (default: multivec 200, dense+sparse 1000, all 200)");
+  sub.add_option("--weights", f.weights, "dense,sparse (dense+sparse) or dense,sparse,multivec (all) weights")
+      ->check([](const std::string& w) {  // '' would otherwise read as "no weights given" (issue 16 #8)
+        return w.find_first_not_of(" \t") == std::string::npos ? std::string("empty (give 2 or 3 comma-separated numbers)")
+                                                              : std::string();
+      });
+  sub.add_option("--fusion", f.fusion, "weighted | rrf (fused modes)");
+  sub.add_option("--rrf-k", f.rrf_k, "reciprocal-rank fusion constant (with --fusion rrf; default 60)");
+  sub.add_option("--ef-search", f.ef_search, "HNSW efSearch (0 = index default)");
+  sub.add_option("--nprobe", f.nprobe, "IVF nprobe (0 = index default)");
+  sub.add_option("--sparse-algo", f.sparse_algo, "maxscore | bmw | exhaustive (default maxscore)");
+  sub.add_option("--query-max-length", f.query_max_length, "tokens per query (default 512)");
+  sub.add_option("--filter", f.filter,
+                 "metadata filter JSON, e.g. '{\"field\":\"lang\",\"eq\":\"de\"}' (eq, in, range, and/or/not; README \"Filters\")");
+}
+
+SearchParams to_params(const SearchFlags& f) {
+  return parse_search_request(request_of(f, f.mode, false), SearchBounds{}, {}, KeyStyle::Flag);
 }
 
 SearchParams to_params(const SearchFlags& f, const std::string& mode) {
-  SearchParams p;
-  p.mode = parse_search_mode(mode);
-  p.k = f.k;
-  p.depth = f.depth;
-  if (!f.weights.empty()) p.weights = parse_weights(f.weights);
-  p.fusion = parse_fusion(f.fusion);
-  p.rrf_k = f.rrf_k;
-  p.dense.ef_search = f.ef_search;
-  p.dense.nprobe = f.nprobe;
-  p.sparse_algo = parse_sparse_algo(f.sparse_algo);
-  p.query_max_length = f.query_max_length;
-  p.validate();
-  return p;
+  return parse_search_request(request_of(f, mode, true), SearchBounds{}, {}, KeyStyle::Flag);
 }
-
-SearchParams to_params(const SearchFlags& f) { return to_params(f, f.mode); }
 
 }  // namespace m3::tools

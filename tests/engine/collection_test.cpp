@@ -178,7 +178,7 @@ TEST(Ingest, ResumesAfterSigkillWithEveryDocumentExactlyOnce) {
       int devnull = ::open("/dev/null", O_WRONLY);
       dup2(devnull, 2);
       dup2(devnull, 1);
-      execl(m3.c_str(), "m3", "index", "--corpus", corpus.c_str(), "--out", dir.c_str(), "--model", tiny_model().c_str(),
+      execl(m3.c_str(), "m3", "index", "--corpus", corpus.c_str(), "--collection", dir.c_str(), "--model", tiny_model().c_str(),
             "--max-length", "64", "--commit-every", "100", "--threads", "1", "--quiet", (char*)nullptr);
       _exit(127);
     }

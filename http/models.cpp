@@ -1,0 +1,60 @@
+#include "http/models.h"
+
+#include <filesystem>
+
+#include "http/api_error.h"
+
+namespace m3::http {
+
+namespace fs = std::filesystem;
+
+Models::Models(const ServerOptions& options) : options_(options), dirs_(options.models) {
+  if (!dirs_.count("default")) dirs_["default"] = default_model_dir();
+  for (const auto& [name, dir] : dirs_)
+    if (!fs::is_directory(dir)) throw UsageError("--model " + name + "=" + dir + ": not a directory");
+}
+
+std::vector<std::string> Models::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, dir] : dirs_) out.push_back(name);
+  return out;
+}
+
+const std::string& Models::dir_of(const std::string& name) const {
+  auto it = dirs_.find(name);
+  if (it != dirs_.end()) return it->second;
+  std::string known;
+  for (const auto& [n, d] : dirs_) known += (known.empty() ? "" : ", ") + n;
+  throw bad_request("unknown model '" + name + "' (this server has: " + known + ")");
+}
+
+std::shared_ptr<const Encoder> Models::encoder(const std::string& name) { return encoder_for_dir(dir_of(name)); }
+
+std::shared_ptr<const Encoder> Models::encoder_for_dir(const std::string& dir) {
+  std::lock_guard<std::mutex> l(mu_);
+  const std::string key = fs::weakly_canonical(dir).string();
+  auto it = encoders_.find(key);
+  if (it != encoders_.end()) return it->second;
+  EncoderOptions o;
+  o.threads = options_.encoder_threads;
+  std::shared_ptr<const Encoder> e = Encoder::load(dir, o);
+  encoders_[key] = e;
+  batchers_[e.get()] = std::make_unique<QueryBatcher>(e, options_.batch_window_us, options_.max_batch);
+  return e;
+}
+
+QueryBatcher& Models::batcher_for(const Encoder& e) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = batchers_.find(&e);
+  if (it == batchers_.end()) throw Error("internal: no query batcher for the encoder");
+  return *it->second;
+}
+
+size_t Models::total_queue_depth() const {
+  std::lock_guard<std::mutex> l(mu_);
+  size_t n = 0;
+  for (const auto& [e, b] : batchers_) n += b->queue_depth();
+  return n;
+}
+
+}  // namespace m3::http
