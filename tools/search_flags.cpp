@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/json_input.h"
 #include "engine/search_request.h"
 
 namespace m3::tools {
@@ -15,6 +16,7 @@ namespace {
 // A flag's text as a JSON value: a number when it reads as one, else the string (the parser then
 // names the flag and the expected type).
 json value_of(const std::string& text) {
+  if (json_nesting_depth(text, 1) > 0) return json(text);  // never a number; bounded parse below (issue 16 #1)
   json v = json::parse(text, nullptr, false);
   return v.is_number() ? v : json(text);
 }
@@ -34,8 +36,12 @@ json request_of(const SearchFlags& f, const std::string& mode, bool only_fused_k
   put(j, "sparse_algo", f.sparse_algo);
   put(j, "query_max_length", f.query_max_length);
   if (!f.filter.empty()) {
-    json filter = json::parse(f.filter, nullptr, false);
-    if (filter.is_discarded()) throw UsageError("--filter: not valid JSON: " + f.filter.substr(0, 200));
+    json filter;
+    try {
+      filter = parse_json_input(f.filter, "--filter", JsonLimits{1u << 20, 64});  // bounded depth (issue 16 #1)
+    } catch (const InvalidInputError& e) {
+      throw UsageError(std::string(e.what()) + ": " + f.filter.substr(0, 200));
+    }
     j["filter"] = filter;
   }
   const bool fused = mode == "dense+sparse" || mode == "all";
