@@ -7,7 +7,7 @@
 //   - punctuation removed: ASCII punctuation, U+2000..U+206F, U+3000..U+303F, full-width punctuation;
 //   - whitespace runs collapsed to one space, trimmed.
 // Readers (Decision 7): the MKQA JSONL as published ({"example_id", "queries", "answers": {locale: [...]}},
-// `lang` picks the locale; each answer's "text" and "aliases" count) and the plain {"qid", "answers": [...]}.
+// `lang` picks the locale, UsageError listing the file's locales when it has not that one; each answer's "text" and "aliases" count) and the plain {"qid", "answers": [...]}.
 #pragma once
 #include <map>
 #include <string>
