@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "engine/answers.h"
 #include "engine/eval_labels.h"
+#include "engine/eval_report.h"
 #include "engine/evaluation.h"
 #include "engine/progress.h"
 #include "engine/run_file.h"
@@ -183,6 +184,43 @@ TEST(Significance, RowsAreComparedToTheFirstRowOfTheirLabel) {
   EXPECT_EQ(rows[1].significance->ndcg10_rand, 1.0);
   EXPECT_LT(rows[2].significance->ndcg10_rand, 0.001);
   EXPECT_LT(rows[2].significance->ndcg10_t, 1e-6);
+}
+
+// --- reports ------------------------------------------------------------------------------------
+
+TEST(Report, TableShowsDistinctLabelsCountsAndPValuesAndPerQueryTraces) {
+  std::vector<EvalRow> rows(2);
+  rows[0].label = "a/topics.tsv";
+  rows[1].label = "b/topics.tsv";
+  for (auto& r : rows) {
+    r.mode = "dense+sparse";
+    r.metrics.per_query = {{"q1", 0.5, 1, 1}, {"q2", 0.25, 0, 0.5}};
+    r.metrics.queries = 2;
+    r.metrics.unsearched = 7;
+  }
+  rows.push_back(rows[0]);
+  rows[2].mode = "bm25";
+  add_significance(rows, 100, 1);
+  std::FILE* tmp = std::tmpfile();
+  print_eval_table(tmp, rows, true, false, false);
+  std::rewind(tmp);
+  std::string table;
+  for (int ch; (ch = std::fgetc(tmp)) != EOF;) table += static_cast<char>(ch);
+  std::fclose(tmp);
+  EXPECT_NE(table.find("a/topics.tsv dense+sparse"), std::string::npos) << table;
+  EXPECT_NE(table.find("b/topics.tsv dense+sparse"), std::string::npos) << table;
+  EXPECT_NE(table.find("no-topic"), std::string::npos) << table;
+  EXPECT_NE(table.find("1.0000   1.0000"), std::string::npos) << table;  // bm25 vs its baseline: identical
+  EXPECT_EQ(table.find("evaluation overhead"), std::string::npos) << table;  // no search, no overhead line
+  const std::string pq = fresh_dir("pq") + ".tsv";
+  write_per_query(pq, rows);
+  std::ifstream in(pq);
+  std::string header, first;
+  std::getline(in, header);
+  std::getline(in, first);
+  EXPECT_EQ(header, "topics\tmode\tqid\tndcg@10\trecall@100\tmrr@10");
+  EXPECT_EQ(first, "a/topics.tsv\tdense+sparse\tq1\t0.500000\t1.000000\t1.000000");
+  EXPECT_EQ(eval_row_json(rows[2])["significance"]["baseline"], "dense+sparse");
 }
 
 // --- progress ------------------------------------------------------------------------------------
