@@ -150,10 +150,10 @@ std::vector<std::pair<std::string, std::string>> read_mkqa_queries(const std::st
 AnswerRecall answer_recall(const std::map<std::string, std::vector<std::string>>& passages, const Answers& answers) {
   AnswerRecall r;
   for (const auto& [qid, ans] : answers) {
+    auto it = passages.find(qid);
+    if (it == passages.end()) { r.unsearched += !ans.empty(); continue; }  // as trec_eval: the queries searched
     if (ans.empty()) { ++r.skipped; continue; }
     ++r.queries;
-    auto it = passages.find(qid);
-    if (it == passages.end()) continue;
     int first = -1;
     for (size_t i = 0; i < it->second.size() && i < 100 && first < 0; ++i) {
       const auto p = normalize_answer_text(it->second[i]);

@@ -58,7 +58,12 @@ nlohmann::json eval_row_json(const EvalRow& r) {
                       {"ndcg@10", r.metrics.ndcg10}, {"recall@100", r.metrics.recall100}, {"mrr@10", r.metrics.mrr10},
                       {"unjudged", r.metrics.unjudged}, {"unsearched", r.metrics.unsearched},
                       {"search_seconds", r.search_seconds}, {"metric_seconds", r.metric_seconds}};
-  if (r.answers) { o["recall@20"] = r.answers->recall20; o["answer_recall@100"] = r.answers->recall100; }
+  if (r.answers) {
+    o["recall@20"] = r.answers->recall20;
+    o["answer_recall@100"] = r.answers->recall100;
+    o["answer_queries"] = r.answers->queries;
+    o["answer_unsearched"] = r.answers->unsearched;
+  }
   if (r.significance) {
     const auto& s = *r.significance;
     o["significance"] = {{"baseline", s.baseline}, {"queries", s.queries},

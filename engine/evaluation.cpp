@@ -18,7 +18,7 @@ std::vector<RankedDoc> as_ranked(const std::vector<Hit>& hits) {
   char buf[32];
   for (const auto& h : hits) {
     std::snprintf(buf, sizeof buf, "%.6f", h.score);
-    out.push_back({h.docid, std::strtof(buf, nullptr)});
+    out.push_back({h.docid, std::strtod(buf, nullptr)});
   }
   return out;
 }

@@ -69,6 +69,7 @@ MetricSummary evaluate_run(const Run& run, const Qrels& qrels, bool complete) {
       continue;
     }
     const auto ranked = trec_order(it->second);
+    s.duplicates += it->second.size() - ranked.size();
     s.per_query.push_back({qid, ndcg_at(ranked, judgements, 10), recall_at(ranked, judgements, 100), mrr_at(ranked, judgements, 10)});
   }
   for (const auto& q : s.per_query) {

@@ -34,10 +34,10 @@ RunFile read_run_file(const std::string& path) {
     if (f.size() != 6)
       throw Error(where + ": expected 'qid Q0 docid rank score tag', got " + std::to_string(f.size()) + " fields");
     if (f[0].size() > kMaxId || f[2].size() > kMaxId) throw Error(where + ": qid or docid longer than " + std::to_string(kMaxId) + " bytes");
-    float score;
+    double score;
     try {
       size_t used = 0;
-      score = std::stof(f[4], &used);
+      score = std::stod(f[4], &used);
       if (used != f[4].size() || !std::isfinite(score)) throw std::invalid_argument(f[4]);
     } catch (const std::exception&) {
       throw Error(where + ": score '" + f[4] + "' is not a finite number");

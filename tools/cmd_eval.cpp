@@ -25,6 +25,9 @@ namespace {
 
 // A run cut above 100 hits cannot give Recall@100: say so beside the table.
 void warn_shallow(const EvalRow& r) {
+  if (r.metrics.duplicates)  // trec_eval refuses such a run; m3 keeps each docid's best rank
+    std::fprintf(stderr, "warning: %s %s: %zu repeated (qid, docid) lines; each docid counted once, at its best rank\n",
+                 r.label.c_str(), r.mode.c_str(), r.metrics.duplicates);
   if (r.depth < 100)
     std::fprintf(stderr, "warning: %s %s: runs have at most %zu hits per query; R@100 counts only those (write runs with --k 1000)\n",
                  r.label.c_str(), r.mode.c_str(), r.depth);

@@ -63,12 +63,16 @@ TEST(TrecEval, TiesRankByDocidDescending) {
   auto s = evaluate_run({{"q", {{"a", 1.5f}, {"b", 1.5f}}}}, q);
   EXPECT_NEAR(s.ndcg10, 1 / std::log2(3.0), 1e-12);
   EXPECT_NEAR(s.mrr10, 0.5, 1e-12);
+  // Scores that differ in the 7th significant digit (BM25 runs print 23.456789) are no tie: a float would merge them.
+  auto close = evaluate_run({{"q", {{"a", 23.456789}, {"b", 23.456788}}}}, q);
+  EXPECT_DOUBLE_EQ(close.ndcg10, 1.0);
 }
 
 TEST(TrecEval, DuplicateDocidCountsOnce) {
   Qrels q = {{"q", {{"a", 1}, {"b", 1}}}};
   auto s = evaluate_run({{"q", {{"a", 3}, {"a", 2}, {"x", 1}}}}, q);
   EXPECT_NEAR(s.recall100, 0.5, 1e-12);  // not 1.0
+  EXPECT_EQ(s.duplicates, 1u);
   const double idcg = 1 + 1 / std::log2(3.0);
   EXPECT_NEAR(s.ndcg10, 1 / idcg, 1e-12);  // a at 1, x at 2 (the repeat removed)
 }
@@ -148,6 +152,14 @@ TEST(Answers, UnknownLocaleListsTheValidOnes) {
   EXPECT_EQ(read_mkqa_queries(p, "zh_cn").size(), 1u);
   EXPECT_NE(error_of([&] { read_mkqa_queries(p, "zh"); }).find("valid: en, zh_cn"), std::string::npos);
   EXPECT_NE(error_of([&] { read_answers(p, "zh"); }).find("valid: en, zh_cn"), std::string::npos);
+}
+
+TEST(Answers, RecallAveragesTheSearchedQueriesOnly) {
+  Answers ans = {{"q1", {"paris"}}, {"q2", {"rome"}}, {"q3", {"oslo"}}};
+  auto r = answer_recall({{"q1", {"Paris"}}}, ans);
+  EXPECT_EQ(r.queries, 1u);
+  EXPECT_EQ(r.unsearched, 2u);
+  EXPECT_DOUBLE_EQ(r.recall20, 1.0);
 }
 
 // --- significance --------------------------------------------------------------------------------

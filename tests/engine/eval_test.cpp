@@ -96,7 +96,7 @@ TEST(Answers, NormalisationAndMkqaReader) {
   EXPECT_THROW(read_answers(path, ""), UsageError);
   // recall: a passage containing the normalised answer counts at its rank
   Answers ans = {{"q1", {"paris"}}, {"q2", {"rome"}}, {"q3", {}}};
-  std::map<std::string, std::vector<std::string>> passages = {{"q1", {"Nothing", "PARIS, France"}}, {"q2", {"Milan"}}};
+  std::map<std::string, std::vector<std::string>> passages = {{"q1", {"Nothing", "PARIS, France"}}, {"q2", {"Milan"}}, {"q3", {}}};
   auto r = answer_recall(passages, ans);
   EXPECT_EQ(r.queries, 2u);
   EXPECT_EQ(r.skipped, 1u);
