@@ -2,6 +2,7 @@
 
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/error.h"
 #include "common/json_input.h"
@@ -10,6 +11,14 @@
 namespace m3 {
 
 namespace {
+
+// A locale the file does not have is a mistake (MKQA says zh_cn, not zh), never 0 evaluated queries.
+void require_locale(const std::string& path, const std::string& lang, const std::set<std::string>& locales) {
+  if (locales.empty() || locales.count(lang)) return;
+  std::string valid;
+  for (const auto& l : locales) valid += (valid.empty() ? "" : ", ") + l;
+  throw UsageError("--lang " + lang + ": not a locale of " + path + "; valid: " + valid);
+}
 
 // Decodes one UTF-8 code point at s[i] (input already validated), advancing i.
 uint32_t next_cp(const std::string& s, size_t& i) {
@@ -77,6 +86,7 @@ std::string normalize_answer_text(const std::string& s) {
 Answers read_answers(const std::string& path, const std::string& lang) {
   const std::string text = read_maybe_gzipped(path);
   Answers out;
+  std::set<std::string> locales;  // of an MKQA file
   size_t start = 0, n = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
@@ -93,6 +103,8 @@ Answers read_answers(const std::string& path, const std::string& lang) {
     if (j.contains("example_id")) {  // MKQA as published
       qid = j["example_id"].is_string() ? j["example_id"].get<std::string>() : j["example_id"].dump();
       if (lang.empty()) throw UsageError(path + ": MKQA file needs --lang (a locale such as en, de, zh_cn)");
+      if (j.contains("answers") && j["answers"].is_object())
+        for (const auto& [l, v] : j["answers"].items()) locales.insert(l);
       if (!j.contains("answers") || !j["answers"].contains(lang)) continue;
       for (const auto& a : j["answers"][lang]) {
         if (a.contains("text") && a["text"].is_string()) answers.push_back(a["text"].get<std::string>());
@@ -110,12 +122,14 @@ Answers read_answers(const std::string& path, const std::string& lang) {
       if (!norm.empty()) dst.push_back(norm);
     }
   }
+  require_locale(path, lang, locales);
   return out;
 }
 
 std::vector<std::pair<std::string, std::string>> read_mkqa_queries(const std::string& path, const std::string& lang) {
   const std::string text = read_maybe_gzipped(path);
   std::vector<std::pair<std::string, std::string>> out;
+  std::set<std::string> locales;
   size_t start = 0, n = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
@@ -124,23 +138,26 @@ std::vector<std::pair<std::string, std::string>> read_mkqa_queries(const std::st
     start = end + 1;
     ++n;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json j = parse_json_input(line, path + ":" + std::to_string(n));
+    nlohmann::json j = parse_json_input(line, path + ":" + std::to_string(n));  // bounded depth (issue 16 #1)
+    if (j.is_object() && j.contains("queries") && j["queries"].is_object())
+      for (const auto& [l, v] : j["queries"].items()) locales.insert(l);
     if (!j.is_object() || !j.contains("queries") || !j["queries"].is_object() || !j["queries"].contains(lang) ||
         !j["queries"][lang].is_string() || !j.contains("example_id"))
       continue;
     out.emplace_back(j["example_id"].is_string() ? j["example_id"].get<std::string>() : j["example_id"].dump(),
                      j["queries"][lang].get<std::string>());
   }
+  require_locale(path, lang, locales);
   return out;
 }
 
 AnswerRecall answer_recall(const std::map<std::string, std::vector<std::string>>& passages, const Answers& answers) {
   AnswerRecall r;
   for (const auto& [qid, ans] : answers) {
+    auto it = passages.find(qid);
+    if (it == passages.end()) { r.unsearched += !ans.empty(); continue; }  // as trec_eval: the queries searched
     if (ans.empty()) { ++r.skipped; continue; }
     ++r.queries;
-    auto it = passages.find(qid);
-    if (it == passages.end()) continue;
     int first = -1;
     for (size_t i = 0; i < it->second.size() && i < 100 && first < 0; ++i) {
       const auto p = normalize_answer_text(it->second[i]);

@@ -7,7 +7,7 @@
 //   - punctuation removed: ASCII punctuation, U+2000..U+206F, U+3000..U+303F, full-width punctuation;
 //   - whitespace runs collapsed to one space, trimmed.
 // Readers (Decision 7): the MKQA JSONL as published ({"example_id", "queries", "answers": {locale: [...]}},
-// `lang` picks the locale; each answer's "text" and "aliases" count) and the plain {"qid", "answers": [...]}.
+// `lang` picks the locale, UsageError listing the file's locales when it has not that one; each answer's "text" and "aliases" count) and the plain {"qid", "answers": [...]}.
 #pragma once
 #include <map>
 #include <string>
@@ -25,9 +25,14 @@ Answers read_answers(const std::string& path, const std::string& lang);
 // Topics of a published MKQA file in one locale (qid = example_id).
 std::vector<std::pair<std::string, std::string>> read_mkqa_queries(const std::string& path, const std::string& lang);
 
-struct AnswerRecall { double recall20 = 0, recall100 = 0; size_t queries = 0, skipped = 0; };
+struct AnswerRecall {
+  double recall20 = 0, recall100 = 0;
+  size_t queries = 0;     // searched queries with an answer (averaged)
+  size_t skipped = 0;     // searched queries without an answer
+  size_t unsearched = 0;  // queries with an answer that were not searched (not averaged)
+};
 
-// passages: qid -> the texts of its ranked hits, best first.
+// passages: qid -> the texts of its ranked hits, best first; one entry per searched query, even without hits.
 AnswerRecall answer_recall(const std::map<std::string, std::vector<std::string>>& passages, const Answers& answers);
 
 }  // namespace m3

@@ -2,11 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <unordered_set>
-
-#include "common/error.h"
 
 namespace m3 {
 
@@ -53,45 +49,41 @@ double mrr_at(const std::vector<RankedDoc>& ranked, const std::unordered_map<std
   return 0;
 }
 
-MetricSummary evaluate_run(const std::map<std::string, std::vector<RankedDoc>>& run, const Qrels& qrels) {
+MetricSummary evaluate_run(const Run& run, const Qrels& qrels, bool complete) {
   MetricSummary s;
-  for (const auto& [qid, judgements] : qrels) {
-    bool any = false;
-    for (const auto& [d, g] : judgements) any = any || g > 0;
-    if (!any) { ++s.skipped; continue; }
-    ++s.queries;
-    auto it = run.find(qid);
-    if (it == run.end()) { ++s.missing; continue; }
-    auto ranked = trec_order(it->second);
-    s.ndcg10 += ndcg_at(ranked, judgements, 10);
-    s.recall100 += recall_at(ranked, judgements, 100);
-    s.mrr10 += mrr_at(ranked, judgements, 10);
+  auto has_relevant = [](const std::unordered_map<std::string, int>& j) {
+    for (const auto& [d, g] : j)
+      if (g > 0) return true;
+    return false;
+  };
+  for (const auto& [qid, hits] : run) {
+    auto q = qrels.find(qid);
+    if (q == qrels.end() || !has_relevant(q->second)) ++s.unjudged;
   }
+  for (const auto& [qid, judgements] : qrels) {
+    if (!has_relevant(judgements)) continue;
+    auto it = run.find(qid);
+    if (it == run.end()) {
+      ++s.unsearched;
+      if (complete) s.per_query.push_back({qid});
+      continue;
+    }
+    const auto ranked = trec_order(it->second);
+    s.duplicates += it->second.size() - ranked.size();
+    s.per_query.push_back({qid, ndcg_at(ranked, judgements, 10), recall_at(ranked, judgements, 100), mrr_at(ranked, judgements, 10)});
+  }
+  for (const auto& q : s.per_query) {
+    s.ndcg10 += q.ndcg10;
+    s.recall100 += q.recall100;
+    s.mrr10 += q.mrr10;
+  }
+  s.queries = s.per_query.size();
   if (s.queries) {
     s.ndcg10 /= s.queries;
     s.recall100 /= s.queries;
     s.mrr10 /= s.queries;
   }
   return s;
-}
-
-std::map<std::string, std::vector<RankedDoc>> read_run_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open run file");
-  std::map<std::string, std::vector<RankedDoc>> run;
-  std::string line;
-  size_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    std::istringstream ss(line);
-    std::string qid, q0, docid, rank, score, tag;
-    if (!(ss >> qid >> q0 >> docid >> rank >> score >> tag)) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      throw Error(path + ":" + std::to_string(n) + ": expected 'qid Q0 docid rank score tag'");
-    }
-    run[qid].push_back({docid, std::stof(score)});
-  }
-  return run;
 }
 
 }  // namespace m3

@@ -6,8 +6,8 @@
 
 namespace m3 {
 
-Progress::Progress(std::string what, size_t total, double interval, bool enabled)
-    : what_(std::move(what)), total_(total), interval_(interval), enabled_(enabled), tty_(::isatty(2) != 0) {
+Progress::Progress(std::string what, size_t total, double interval, bool enabled, std::string unit)
+    : what_(std::move(what)), unit_(std::move(unit)), total_(total), interval_(interval), enabled_(enabled), tty_(::isatty(2) != 0) {
   start_ = last_ = std::chrono::steady_clock::now();
   if (tty_) interval_ = 0.2;
 }
@@ -37,14 +37,16 @@ void Progress::update(size_t done, bool force) {
     std::string bar(static_cast<size_t>(filled), '#');
     bar.resize(width, '.');
     if (total_)
-      std::fprintf(stderr, "\r%s [%s] %zu/%zu docs  %.1f docs/s  ETA %s   ", what_.c_str(), bar.c_str(), done, total_, rate, eta.c_str());
+      std::fprintf(stderr, "\r%s [%s] %zu/%zu %s  %.1f %s/s  ETA %s   ", what_.c_str(), bar.c_str(), done, total_, unit_.c_str(), rate,
+                   unit_.c_str(), eta.c_str());
     else
-      std::fprintf(stderr, "\r%s %zu docs  %.1f docs/s   ", what_.c_str(), done, rate);
+      std::fprintf(stderr, "\r%s %zu %s  %.1f %s/s   ", what_.c_str(), done, unit_.c_str(), rate, unit_.c_str());
   } else {
     if (total_)
-      std::fprintf(stderr, "%s: %zu/%zu docs, %.1f docs/s, ETA %s\n", what_.c_str(), done, total_, rate, eta.c_str());
+      std::fprintf(stderr, "%s: %zu/%zu %s, %.1f %s/s, ETA %s\n", what_.c_str(), done, total_, unit_.c_str(), rate, unit_.c_str(),
+                   eta.c_str());
     else
-      std::fprintf(stderr, "%s: %zu docs, %.1f docs/s\n", what_.c_str(), done, rate);
+      std::fprintf(stderr, "%s: %zu %s, %.1f %s/s\n", what_.c_str(), done, unit_.c_str(), rate, unit_.c_str());
   }
   std::fflush(stderr);
 }

@@ -9,15 +9,15 @@ namespace m3 {
 
 class Progress {
  public:
-  // total 0 = unknown (no bar, no ETA). interval: seconds between plain lines.
-  Progress(std::string what, size_t total, double interval_seconds = 10.0, bool enabled = true);
+  // total 0 = unknown (no bar, no ETA). interval: seconds between plain lines. unit: what is counted.
+  Progress(std::string what, size_t total, double interval_seconds = 10.0, bool enabled = true, std::string unit = "docs");
   void update(size_t done, bool force = false);
   void finish(size_t done);
 
   static std::string format_duration(double seconds);  // "1h02m", "4m05s", "12s"
 
  private:
-  std::string what_;
+  std::string what_, unit_;
   size_t total_;
   double interval_;
   bool enabled_, tty_;

@@ -40,6 +40,7 @@ Qrels read_qrels(const std::string& path) {
   try {
     while (gzgets(gz, buf, sizeof buf)) {
       line += buf;
+      if (line.size() > 4096) throw Error(path + ":" + std::to_string(n + 1) + ": line longer than 4096 bytes");
       if (!line.empty() && line.back() == '\n') { parse(); line.clear(); }
     }
     if (!line.empty()) parse();

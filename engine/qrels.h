@@ -10,6 +10,6 @@ namespace m3 {
 // qid -> docid -> relevance. A (qid, docid) listed twice keeps the larger grade.
 using Qrels = std::map<std::string, std::unordered_map<std::string, int>>;
 
-Qrels read_qrels(const std::string& path);  // Error naming file:line on a malformed line
+Qrels read_qrels(const std::string& path);  // Error naming file:line on a malformed line or one over 4 KiB
 
 }  // namespace m3

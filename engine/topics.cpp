@@ -3,7 +3,7 @@
 #include <zlib.h>
 
 #include <cstdio>
-#include <fstream>
+#include <unordered_map>
 
 #include "common/error.h"
 #include "common/utf8.h"
@@ -17,6 +17,8 @@ std::vector<Topic> read_topics(const std::string& path) {
   std::string line;
   char buf[1 << 16];
   size_t n = 0;
+  constexpr size_t kMaxLine = 1 << 20;
+  std::unordered_map<std::string, size_t> first_line;
   auto flush = [&]() {
     ++n;
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
@@ -25,11 +27,14 @@ std::vector<Topic> read_topics(const std::string& path) {
     if (!is_valid_utf8(line)) throw Error(where + ": invalid UTF-8");
     const size_t tab = line.find('\t');
     if (tab == std::string::npos || tab == 0) throw Error(where + ": expected qid<TAB>query");
+    auto [it, fresh] = first_line.emplace(line.substr(0, tab), n);
+    if (!fresh) throw Error(where + ": qid '" + it->first + "' repeated (first at line " + std::to_string(it->second) + ")");
     out.push_back({line.substr(0, tab), line.substr(tab + 1)});
   };
   try {
     while (gzgets(gz, buf, sizeof buf)) {
       line += buf;
+      if (line.size() > kMaxLine) throw Error(path + ":" + std::to_string(n + 1) + ": line longer than 1 MiB");
       if (!line.empty() && line.back() == '\n') { flush(); line.clear(); }
     }
     if (!line.empty()) flush();
@@ -39,28 +44,6 @@ std::vector<Topic> read_topics(const std::string& path) {
   }
   gzclose(gz);
   return out;
-}
-
-void write_run(std::ostream& out, const std::string& qid, const std::vector<Hit>& hits, const std::string& tag) {
-  char score[32];
-  for (size_t i = 0; i < hits.size(); ++i) {
-    std::snprintf(score, sizeof score, "%.6f", hits[i].score);
-    out << qid << " Q0 " << hits[i].docid << " " << (i + 1) << " " << score << " " << tag << "\n";
-  }
-}
-
-void write_run_file(const std::string& path, const std::vector<Topic>& topics, const std::vector<SearchResult>& results,
-                    const std::string& tag) {
-  if (tag.empty() || tag.find_first_of(" \t\n") != std::string::npos) throw UsageError("run tag must be one word");
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw Error(path + ": cannot write run file");
-    for (size_t i = 0; i < topics.size() && i < results.size(); ++i) write_run(out, topics[i].qid, results[i].hits, tag);
-    out.flush();
-    if (!out) throw Error(path + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": rename failed");
 }
 
 }  // namespace m3

@@ -1,11 +1,14 @@
 // m3 search: answer queries against a collection, printed readably with per-head scores, or, with
 // --topics/--run, a TREC run file for every topic.
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 
 #include "common/error.h"
-#include "engine/topics.h"
+#include "engine/progress.h"
+#include "engine/run_file.h"
 #include "tools/command.h"
 #include "tools/search_flags.h"
 
@@ -49,9 +52,10 @@ void print_hits(const std::string& query, const SearchParams& p, const SearchRes
 M3_COMMAND("search", "Search a collection: QUERY... printed with per-head scores, or --topics FILE --run OUT", [](CLI::App& sub) {
   struct Flags {
     SearchFlags search;
-    std::string collection, model, topics, run, tag = "m3";
+    std::string collection, model, topics, run, tag;
     std::vector<std::string> queries;
     size_t batch = 32;
+    bool overwrite = false;
   };
   auto f = std::make_shared<Flags>();
   sub.add_option("--collection", f->collection, "collection directory")->required();
@@ -59,27 +63,38 @@ M3_COMMAND("search", "Search a collection: QUERY... printed with per-head scores
   add_search_flags(sub, f->search);
   sub.add_option("--topics", f->topics, "topics file (qid<TAB>query, optionally .gz)");
   sub.add_option("--run", f->run, "TREC run file to write for --topics");
-  sub.add_option("--tag", f->tag, "run tag");
+  sub.add_option("--tag", f->tag, "run tag (default m3-<mode>-k<k>, e.g. m3-dense+sparse-k1000)");
+  sub.add_flag("--overwrite", f->overwrite, "replace an existing --run file (default: an error)");
   sub.add_option("--batch-size", f->batch, "queries encoded together with --topics")->check(CLI::Range(1, 4096));
   sub.add_option("query", f->queries, "queries");
   sub.callback([f] {
-    SearchParams p = to_params(f->search);
     if (f->topics.empty() != f->run.empty()) throw UsageError("--topics and --run go together");
+    // A run is scored later, at depths the search cannot know (Recall@100, Recall@1000): deep by
+    // default, as pyserini writes them; --k still rules when given.
+    if (!f->run.empty() && f->search.k.empty()) f->search.k = "1000";
+    SearchParams p = to_params(f->search);
+    if (f->tag.empty()) f->tag = run_tag(to_string(p.mode), static_cast<size_t>(p.k));
     if (f->topics.empty() && f->queries.empty()) throw UsageError("give QUERY... or --topics FILE --run OUT");
     auto c = Collection::open(f->collection, nullptr, f->model, Collection::Access::ReadOnly);
     if (!f->topics.empty()) {
       auto topics = read_topics(f->topics);
       std::vector<SearchResult> results;
+      struct stat st;  // refuse before the search, not after it
+      if (!f->overwrite && ::stat(f->run.c_str(), &st) == 0)
+        throw Error(f->run + ": run file exists; remove it or pass --overwrite to replace it");
       const auto t0 = std::chrono::steady_clock::now();
+      Progress progress("searching", topics.size(), 10.0, true, "queries");
       for (size_t i = 0; i < topics.size(); i += f->batch) {
         std::vector<std::string> qs;
         for (size_t j = i; j < std::min(topics.size(), i + f->batch); ++j) qs.push_back(topics[j].query);
         for (auto& r : c->search_batch(qs, p)) results.push_back(std::move(r));
+        progress.update(results.size());
       }
+      progress.finish(results.size());
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      write_run_file(f->run, topics, results, f->tag);
-      std::fprintf(stderr, "m3 search: %zu topics in %.2f s (%.1f queries/s), run written to %s\n", topics.size(), s,
-                   topics.size() / std::max(s, 1e-9), f->run.c_str());
+      write_run_file(f->run, topics, results, f->tag, f->overwrite);
+      std::fprintf(stderr, "m3 search: %zu topics in %.2f s (%.1f queries/s), run (%d hits per topic, tag %s) written to %s\n",
+                   topics.size(), s, topics.size() / std::max(s, 1e-9), p.k, f->tag.c_str(), f->run.c_str());
       return;
     }
     auto results = c->search_batch(f->queries, p);

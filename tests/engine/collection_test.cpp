@@ -14,7 +14,7 @@
 #include "common/error.h"
 #include "engine/corpus_reader.h"
 #include "engine/ingest.h"
-#include "engine/topics.h"
+#include "engine/run_file.h"
 #include "engine_test_helpers.h"
 
 namespace m3 {

@@ -12,6 +12,7 @@
 #include "engine/evaluation.h"
 #include "engine/metrics.h"
 #include "engine/qrels.h"
+#include "engine/run_file.h"
 #include "engine_test_helpers.h"
 
 namespace m3 {
@@ -40,15 +41,18 @@ TEST(Metrics, TrecOrderBreaksTiesByDocidDescendingAndDropsDuplicates) {
   EXPECT_EQ(ids, (std::vector<std::string>{"b", "d", "c", "a"}));
 }
 
-TEST(Metrics, SummarySkipsUnjudgedAndScoresMissingQueriesZero) {
+TEST(Metrics, SummaryAveragesJudgedRunQueriesAndCountsTheOthers) {
   Qrels q = {{"q1", kJudged}, {"q2", {{"z", 1}}}, {"q3", {{"y", 0}}}};
-  std::map<std::string, std::vector<RankedDoc>> run = {{"q1", {{"a", 1}}}, {"q9", {{"a", 1}}}};
-  auto s = evaluate_run(run, q);
-  EXPECT_EQ(s.queries, 2u);  // q1, q2 (q3 has no relevant judgement)
-  EXPECT_EQ(s.skipped, 1u);
-  EXPECT_EQ(s.missing, 1u);  // q2 not in the run -> 0
-  EXPECT_NEAR(s.mrr10, 0.5, 1e-12);
-  EXPECT_NEAR(s.recall100, (1.0 / 3.0) / 2, 1e-12);
+  m3::Run run = {{"q1", {{"a", 1}}}, {"q9", {{"a", 1}}}, {"q3", {{"y", 1}}}};
+  auto s = evaluate_run(run, q);  // trec_eval's default: q1 only
+  EXPECT_EQ(s.queries, 1u);
+  EXPECT_EQ(s.unjudged, 2u);    // q9 (not in the qrels), q3 (no relevant judgement)
+  EXPECT_EQ(s.unsearched, 1u);  // q2
+  EXPECT_NEAR(s.mrr10, 1.0, 1e-12);
+  auto c = evaluate_run(run, q, true);  // trec_eval -c: q2 averaged as 0
+  EXPECT_EQ(c.queries, 2u);
+  EXPECT_NEAR(c.mrr10, 0.5, 1e-12);
+  EXPECT_NEAR(c.recall100, (1.0 / 3.0) / 2, 1e-12);
 }
 
 TEST(Readers, MiraclQrelsAsPublished) {
@@ -92,7 +96,7 @@ TEST(Answers, NormalisationAndMkqaReader) {
   EXPECT_THROW(read_answers(path, ""), UsageError);
   // recall: a passage containing the normalised answer counts at its rank
   Answers ans = {{"q1", {"paris"}}, {"q2", {"rome"}}, {"q3", {}}};
-  std::map<std::string, std::vector<std::string>> passages = {{"q1", {"Nothing", "PARIS, France"}}, {"q2", {"Milan"}}};
+  std::map<std::string, std::vector<std::string>> passages = {{"q1", {"Nothing", "PARIS, France"}}, {"q2", {"Milan"}}, {"q3", {}}};
   auto r = answer_recall(passages, ans);
   EXPECT_EQ(r.queries, 2u);
   EXPECT_EQ(r.skipped, 1u);
@@ -120,7 +124,7 @@ TEST(Evaluation, RunFileAndPrintedMetricsAgreeExactly) {
     p.mode = mode;
     p.k = 30;
     auto row = evaluate(*c, in, p);
-    auto from_file = evaluate_run(read_run_file(in.run_path), qrels);
+    auto from_file = evaluate_run(read_run_file(in.run_path).run, qrels);
     EXPECT_EQ(row.metrics.ndcg10, from_file.ndcg10);
     EXPECT_EQ(row.metrics.recall100, from_file.recall100);
     EXPECT_EQ(row.metrics.mrr10, from_file.mrr10);
