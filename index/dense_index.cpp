@@ -29,6 +29,22 @@
 #include "index/topk.h"
 
 namespace m3 {
+
+namespace {
+// FAISS formats its errors as "Error in <function> at <source file>:<line>: <what>"; only <what> is for
+// users (the rest names this machine's build paths).
+std::string faiss_reason(const faiss::FaissException& e) {
+  const std::string& m = e.msg;
+  const size_t at = m.find(" at ");
+  if (m.rfind("Error in ", 0) != 0 || at == std::string::npos) return m;
+  const size_t colon = m.find(": ", at);
+  if (colon == std::string::npos) return m;
+  std::string reason = m.substr(colon + 2);
+  if (reason.rfind("Error: ", 0) == 0) reason = reason.substr(7);
+  return reason;
+}
+}  // namespace
+
 namespace {
 
 constexpr char kRawMagic[8] = {'M', '3', 'D', 'E', 'N', 'S', 'E', '1'};
@@ -122,7 +138,7 @@ std::unique_ptr<faiss::Index> make_index(int dim, const std::string& factory) {
   try {
     idx.reset(faiss::index_factory(dim, factory.c_str(), faiss::METRIC_INNER_PRODUCT));
   } catch (const faiss::FaissException& e) {
-    throw UsageError("dense factory '" + factory + "' is not a valid FAISS factory string: " + e.what());
+    throw UsageError("dense factory '" + factory + "' is not a valid FAISS factory string: " + faiss_reason(e));
   }
   check_structure(idx.get(), dim, factory);
   return idx;
@@ -206,7 +222,7 @@ std::unique_ptr<DenseIndex> DenseIndex::build(int dim, const std::string& factor
       try {
         d->index_->train(n, x);
       } catch (const faiss::FaissException& e) {
-        d->fallback_reason_ = std::string("training '") + factory + "' failed: " + e.what();
+        d->fallback_reason_ = std::string("training '") + factory + "' failed: " + faiss_reason(e);
       }
     }
     if (!d->fallback_reason_.empty()) {
@@ -229,7 +245,7 @@ std::vector<std::string> DenseIndex::save(const std::string& prefix) const {
   try {
     faiss::write_index(index_.get(), fpath.c_str());
   } catch (const faiss::FaissException& e) {
-    throw IoError(fpath + ": FAISS write_index failed: " + e.what());
+    throw IoError(fpath + ": FAISS write_index failed: " + faiss_reason(e));
   }
   fsync_path(fpath);
   faiss_bytes_ = MappedFile(fpath).size();
@@ -264,7 +280,7 @@ std::unique_ptr<DenseIndex> DenseIndex::load(const std::string& prefix, int expe
   try {
     d->index_.reset(faiss::read_index(fpath.c_str()));
   } catch (const faiss::FaissException& e) {
-    throw CorruptionError(fpath + ": FAISS read_index failed (corrupt or truncated): " + e.what());
+    throw CorruptionError(fpath + ": FAISS read_index failed (corrupt or truncated): " + faiss_reason(e));
   }
   if (d->index_->d != d->dim_ || d->index_->ntotal != d->n_)
     throw CorruptionError(fpath + ": FAISS index has dim " + std::to_string(d->index_->d) + " and " + std::to_string(d->index_->ntotal) +

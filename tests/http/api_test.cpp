@@ -236,6 +236,12 @@ TEST_F(Api, EveryErrorIsJsonWithItsStatusAndCode) {
   expect_error(client_->post("/collections/c1/documents", R"({"documents": [{"docid": "a", "text": "x"}]})", "secretX"), 401, "unauthorized", "Bearer");
   expect_error(client_->call(verb::put, "/collections/c1", "{}", "secret"), 409, "conflict", "exists");
   expect_error(client_->call(verb::put, "/collections/c2", R"({"mv_codec": "zip"})", "secret"), 400, "bad_request", "zip");
+  for (const char* dense : {"Foo32", "IVF0,Flat", "IVF16,PQ7", "HNSW32,PQ3x9"}) {  // refused, and no build path in the message
+    auto r = client_->call(verb::put, "/collections/c2", json{{"dense", dense}}.dump(), "secret");
+    expect_error(r, 400, "bad_request", dense);
+    EXPECT_EQ(r.body.find(".cpp"), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("/"), std::string::npos) << r.body;
+  }
   auto m = client_->call(verb::get, "/collections/c1/search");
   expect_error(m, 405, "method_not_allowed", "not allowed");
   EXPECT_EQ(m.headers["Allow"], "POST");
