@@ -48,13 +48,17 @@ vm() { awk '/^VmSize|^VmRSS/ {printf "%s %.1f MB  ", $1, $2/1024}' /proc/"$1"/st
 threads() { ls /proc/"$1"/task | wc -l; }
 wrk_run() {
   wrk -t1 -c16 -d"${secs}s" --latency -s "$work/query.lua" "http://127.0.0.1:$port" > "$work/out.txt"
-  printf "QPS %s  p99 %s" "$(awk '/Requests\/sec/ {print $2}' "$work/out.txt")" "$(awk '$1=="99%" {print $2}' "$work/out.txt")"
+  # successful responses per second (wrk counts error replies as requests too), and the errors
+  printf "QPS %s  p99 %s  errors %s" \
+    "$(awk '/requests in/ {n = $1; t = $4; sub(/s,?$/, "", t)} /Non-2xx/ {bad = $5} END {printf "%.2f", (n - bad) / t}' "$work/out.txt")" \
+    "$(awk '$1=="99%" {print $2}' "$work/out.txt")" "$(awk '/Non-2xx/ {bad = $5} /Socket errors/ {print} END {print bad + 0}' "$work/out.txt" | tr '\n' ' ')"
 }
 bench() {  # $1 label, $2 binary, extra flags
   local label=$1 bin=$2; shift 2
   "$bin" serve --data "$work/data" --port $port "${mflag[@]}" "$@" 2>/dev/null &
   local pid=$!
   for _ in $(seq 100); do curl -sf localhost:$port/health >/dev/null && break; sleep 0.1; done
+  curl -sf -X POST localhost:$port/collections/sample/search -d '{"query": "warm up"}' >/dev/null  # opens the collection
   echo "[$label] start:          $(vm $pid) threads $(threads $pid)"
   python3 "$work/churn.py" $port 1000
   echo "[$label] after 1,000:    $(vm $pid) threads $(threads $pid)"
