@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_env.h"
 #include "engine/collection.h"
 #include "engine/metadata_filter.h"
 #include "index/index_store.h"
@@ -30,14 +31,8 @@
 namespace m3 {
 namespace {
 
-size_t env(const char* name, size_t def) {
-  const char* v = std::getenv(name);
-  return v ? size_t(std::stoull(v)) : def;
-}
-std::string env_s(const char* name, const char* def) {
-  const char* v = std::getenv(name);
-  return v ? v : def;
-}
+using bench::env;
+using bench::env_s;
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_env.h"
 #include "index/dense_index.h"
 #include "index/multivec_store.h"
 #include "index/simd.h"
@@ -36,14 +37,8 @@
 namespace m3 {
 namespace {
 
-size_t env(const char* name, size_t def) {
-  const char* v = std::getenv(name);
-  return v ? size_t(std::stoull(v)) : def;
-}
-std::string env_s(const char* name, const char* def) {
-  const char* v = std::getenv(name);
-  return v ? v : def;
-}
+using bench::env;
+using bench::env_s;
 using Clock = std::chrono::steady_clock;
 double us_since(Clock::time_point t) { return std::chrono::duration<double, std::micro>(Clock::now() - t).count(); }
 // This thread's CPU time (us): what a query costs when other jobs share the cores.

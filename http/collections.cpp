@@ -29,6 +29,11 @@ std::vector<std::string> Collections::names() const {
   return out;
 }
 
+std::vector<std::pair<std::string, std::shared_ptr<Collection>>> Collections::open_collections() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return {open_.begin(), open_.end()};
+}
+
 std::shared_ptr<Collection> Collections::get(const std::string& name) {
   validate_name(name);
   {

@@ -18,6 +18,7 @@ class Collections {
   Collections(const ServerOptions& options, Models& models);
 
   std::vector<std::string> names() const;            // directories under data_dir that hold a MANIFEST
+  std::vector<std::pair<std::string, std::shared_ptr<Collection>>> open_collections() const;  // opened so far
   std::shared_ptr<Collection> get(const std::string& name);  // ApiError 404 if absent
   std::shared_ptr<Collection> create(const std::string& name, const CollectionOptions& options);  // 409 if it exists; model_dir from Models
   void drop(const std::string& name);                 // 404 if absent

@@ -11,9 +11,10 @@ Response handle_metrics(RouteContext& ctx) {
           std::to_string(ctx.models.total_queue_depth()) + "\n";
   std::string docs = "# HELP m3_documents Live documents per collection.\n# TYPE m3_documents gauge\n";
   std::string bytes = "# HELP m3_index_bytes Index bytes per collection.\n# TYPE m3_index_bytes gauge\n";
-  for (const auto& name : ctx.collections.names()) {
+  // Only collections already open: a scrape never opens (and loads the model of) every collection.
+  for (const auto& [name, c] : ctx.collections.open_collections()) {
     try {
-      const auto i = ctx.collections.get(name)->info();
+      const auto i = c->info();
       docs += "m3_documents{" + prometheus_label("collection", name) + "} " + std::to_string(i.documents) + "\n";
       bytes += "m3_index_bytes{" + prometheus_label("collection", name) + "} " + std::to_string(i.sizes.total()) + "\n";
     } catch (const std::exception&) {

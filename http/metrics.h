@@ -1,7 +1,8 @@
 // Prometheus metrics of the server: request counts and latency histograms by endpoint and mode.
 // Label values come only from fixed sets — the route table's endpoint names, the search modes, or
 // "invalid" / "none" — so no request can add a series; every value is still escaped as the text
-// format requires (backslash, double quote, newline). Gauges are appended at scrape time.
+// format requires (backslash, double quote, newline). Gauges are appended at scrape time (documents
+// and index bytes of the collections the server has open).
 #pragma once
 #include <map>
 #include <mutex>

@@ -77,9 +77,18 @@ std::string url_decode(const std::string& s) {
   return out;
 }
 
+// Every route's pattern split into segments once, in route_table() order.
+const std::vector<std::vector<std::string>>& route_segments() {
+  static const std::vector<std::vector<std::string>> segments = [] {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& r : route_table()) out.push_back(split_path(r.pattern));
+    return out;
+  }();
+  return segments;
+}
+
 // The pattern's {params} from `parts`, or false if the path has another shape.
-bool match(const char* pattern, const std::vector<std::string>& parts, std::vector<std::string>& params) {
-  const auto pat = split_path(pattern);
+bool match(const std::vector<std::string>& pat, const std::vector<std::string>& parts, std::vector<std::string>& params) {
   if (pat.size() != parts.size()) return false;
   std::vector<std::string> got;
   for (size_t i = 0; i < pat.size(); ++i) {
@@ -137,9 +146,10 @@ void Router::add_cors(Response& res) const {
 Response Router::route(RouteContext& ctx, std::string& endpoint) {
   const auto parts = split_path(sv(ctx.req.target()));
   std::string allowed;
-  for (const auto& r : route_table()) {
+  for (size_t i = 0; i < route_table().size(); ++i) {
+    const Route& r = route_table()[i];
     std::vector<std::string> params;
-    if (!match(r.pattern, parts, params)) continue;
+    if (!match(route_segments()[i], parts, params)) continue;
     endpoint = r.endpoint;
     if (r.method != ctx.req.method()) {
       allowed += (allowed.empty() ? "" : ", ") + std::string(beast_http::to_string(r.method));

@@ -1,5 +1,6 @@
 // Shared set-up for engine tests: the tiny fixture encoder (loaded once) and small corpora.
 #pragma once
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "engine/collection.h"
+#include "engine/corpus_reader.h"
 
 namespace m3::testing {
 
@@ -53,6 +55,18 @@ inline void write_jsonl(const std::string& path, const std::vector<Document>& do
   std::ofstream out(path);
   for (const auto& d : docs)
     out << nlohmann::json{{"docid", d.docid}, {"title", d.title}, {"text", d.text}, {"extra", 7}}.dump() << "\n";
+}
+
+// The reader's next document must fail with an E whose message holds `needle` (e.g. "file:2: ...").
+template <typename E>
+void expect_next_fails(CorpusReader& reader, const std::string& needle) {
+  Document d;
+  try {
+    reader.next(d);
+    ADD_FAILURE() << "expected an error holding '" << needle << "', got document " << d.docid;
+  } catch (const E& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace m3::testing

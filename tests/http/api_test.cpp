@@ -254,6 +254,50 @@ TEST_F(Api, EveryErrorIsJsonWithItsStatusAndCode) {
   EXPECT_EQ(client_->get("/health").status, 200);  // still serving
 }
 
+TEST_F(Api, HostileInputsOnEveryOtherFieldGetClearClientErrors) {
+  make_collection("c1");
+  // a header past the limit: 431, and the server keeps serving
+  auto big = client_->call(verb::get, "/health", "", "", {{"X-Filler", std::string(20 * 1024, 'a')}});
+  EXPECT_EQ(big.status, 431) << big.body;
+  // path parameters: invalid UTF-8, over-long, empty-looking docids are not found, never a crash
+  expect_error(client_->get("/collections/c1/documents/%FF%FE"), 404, "not_found", "no document");
+  expect_error(client_->get("/collections/c1/documents/" + std::string(5000, 'x')), 404, "not_found", "no document");
+  expect_error(client_->get("/collections/" + std::string(100, 'c')), 400, "bad_request", "collection name");
+  // embedding fields: wrong shapes, empty, too many, too large, invalid UTF-8, out of range
+  expect_error(client_->post("/v1/embeddings", R"({"input":[[1,2,3]]})"), 400, "bad_request", "input[0] must be a string");
+  expect_error(client_->post("/v1/embeddings", R"({"input":[]})"), 400, "bad_request", "'input' must hold 1 to 64");
+  expect_error(client_->post("/v1/embeddings", R"({"input":"x","dimensions":7})"), 400, "bad_request", "dimensions");
+  expect_error(client_->post("/v1/embeddings", R"({"input":"x","encoding_format":"hex"})"), 400, "bad_request", "encoding_format");
+  json many = json::array();
+  for (int i = 0; i < 65; ++i) many.push_back("t");
+  expect_error(client_->post("/embed", json{{"inputs", many}}), 400, "bad_request", "'inputs' must hold 1 to 64");
+  expect_error(client_->post("/embed", "{\"inputs\":\"a\\udc00\"}"), 400, "bad_request", "request body");
+  expect_error(client_->post("/embed", R"({"inputs":"x","normalize":false})"), 400, "bad_request", "normalize");
+  expect_error(client_->post("/embed_sparse", R"({"inputs":5})"), 400, "bad_request", "inputs");
+  expect_error(client_->post("/encode", R"({"texts":["x"],"max_length":1})"), 400, "bad_request", "max_length");
+  expect_error(client_->post("/encode", R"({"texts":["x"],"return_sparse":"yes"})"), 400, "bad_request", "return_sparse");
+  expect_error(client_->post("/encode", json{{"texts", {std::string(70 * 1024, 'a')}}}), 413, "payload_too_large", "exceeds");
+  // search: wrong types for every setting, nested too deep inside the filter
+  expect_error(client_->post("/collections/c1/search", R"({"query":"x","fields":"docid"})"), 400, "bad_request", "'fields'");
+  expect_error(client_->post("/collections/c1/search", R"({"queries":"x"})"), 400, "bad_request", "'queries'");
+  expect_error(client_->post("/collections/c1/search", R"({"query":"x","sparse_algo":7})"), 400, "bad_request", "'sparse_algo'");
+  std::string deep_filter = R"({"query":"x","filter":)";
+  for (int i = 0; i < 20; ++i) deep_filter += R"({"not":)";
+  deep_filter += R"({"field":"n","eq":1})" + std::string(20, '}') + "}";
+  expect_error(client_->post("/collections/c1/search", deep_filter), 400, "bad_request", "filter");
+  // collection settings and documents
+  expect_error(client_->call(verb::put, "/collections/c3", R"({"mv_bits":99})", "secret"), 400, "bad_request", "mv_bits");
+  expect_error(client_->call(verb::put, "/collections/c3", "[]", "secret"), 400, "bad_request", "JSON object");
+  expect_error(client_->post("/collections/c1/documents", R"({"documents":[{"docid":"a","text":"x","metadata":[1]}]})", "secret"), 400,
+               "bad_request", "metadata");
+  expect_error(client_->post("/collections/c1/documents", R"({"documents":[{"docid":"","text":"x"}]})", "secret"), 400, "bad_request",
+               "docid");
+  expect_error(client_->post("/collections/c1/commit", R"({"now":true})", "secret"), 400, "bad_request", "unknown field");
+  EXPECT_FALSE(std::filesystem::exists(data_ + "/c3"));
+  EXPECT_EQ(client_->get("/collections/c1").j()["documents"], 20);  // nothing half-applied
+  EXPECT_EQ(client_->get("/health").status, 200);
+}
+
 // Every line of the scrape is a comment or `name{label="escaped",...} value`.
 void expect_prometheus_format(const std::string& text) {
   static const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? [-+0-9.eEInfa]+$)");
