@@ -1,6 +1,8 @@
 #include "http/models.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "http/api_error.h"
 
@@ -36,10 +38,13 @@ std::shared_ptr<const Encoder> Models::encoder_for_dir(const std::string& dir) {
   auto it = encoders_.find(key);
   if (it != encoders_.end()) return it->second;
   EncoderOptions o;
-  o.threads = options_.encoder_threads;
+  // Requests already run in parallel on the workers: the encoder gets half the cores by default, so
+  // its threads do not fight the searches for them (README "Query batching": measured both ways).
+  o.threads = options_.encoder_threads > 0 ? options_.encoder_threads
+                                           : int(std::max(1u, std::thread::hardware_concurrency() / 2));
   std::shared_ptr<const Encoder> e = Encoder::load(dir, o);
   encoders_[key] = e;
-  batchers_[e.get()] = std::make_unique<QueryBatcher>(e, options_.batch_window_us, options_.max_batch);
+  batchers_[e.get()] = std::make_unique<QueryBatcher>(e, options_.batch_window_us, options_.max_batch, options_.batch_tuning);
   return e;
 }
 
@@ -55,6 +60,18 @@ size_t Models::total_queue_depth() const {
   size_t n = 0;
   for (const auto& [e, b] : batchers_) n += b->queue_depth();
   return n;
+}
+
+std::vector<std::pair<std::string, size_t>> Models::batch_limits() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::pair<std::string, size_t>> out;
+  for (const auto& [dir, e] : encoders_) {
+    std::string name = "other";
+    for (const auto& [n, d] : dirs_)
+      if (fs::weakly_canonical(d).string() == dir) name = n;
+    out.emplace_back(name, batchers_.at(e.get())->batch_limit());
+  }
+  return out;
 }
 
 }  // namespace m3::http

@@ -5,8 +5,16 @@
 
 namespace m3::http {
 
-QueryBatcher::QueryBatcher(std::shared_ptr<const Encoder> encoder, int window_us, size_t max_batch)
-    : encoder_(std::move(encoder)), window_us_(window_us), max_batch_(std::max<size_t>(1, max_batch)) {
+QueryBatcher::QueryBatcher(std::shared_ptr<const Encoder> encoder, int window_us, size_t max_batch, bool tune)
+    : QueryBatcher([encoder](const std::vector<std::string>& texts, int max_length) { return encoder->encode(texts, max_length); },
+                   window_us, max_batch, tune) {}
+
+QueryBatcher::QueryBatcher(EncodeFn encode, int window_us, size_t max_batch, bool tune)
+    : encode_(std::move(encode)),
+      window_us_(window_us),
+      max_batch_(std::max<size_t>(1, max_batch)),
+      tune_(tune),
+      tuner_(max_batch_) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -43,13 +51,14 @@ void QueryBatcher::loop() {
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
       if (stop_ && queue_.empty()) return;
-      if (window_us_ > 0 && max_batch_ > 1) {  // optional: wait a little for more queries
+      const size_t limit = tune_ ? tuner_.limit() : max_batch_;
+      if (window_us_ > 0 && limit > 1) {  // optional: wait a little for more queries
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(window_us_);
-        while (queued_queries_ < max_batch_ && !stop_)
+        while (queued_queries_ < limit && !stop_)
           if (cv_.wait_until(l, deadline) == std::cv_status::timeout) break;
       }
       size_t n = 0;
-      while (!queue_.empty() && (batch.empty() || n + queue_.front().texts.size() <= max_batch_)) {
+      while (!queue_.empty() && (batch.empty() || n + queue_.front().texts.size() <= limit)) {
         n += queue_.front().texts.size();
         queued_queries_ -= queue_.front().texts.size();
         batch.push_back(std::move(queue_.front()));
@@ -58,6 +67,14 @@ void QueryBatcher::loop() {
     }
     run_batch(batch);
   }
+}
+
+// Failed calls are not timed: an early error says nothing about what a batch costs.
+std::vector<Embedding> QueryBatcher::timed_encode(const std::vector<std::string>& texts, int max_length) {
+  const auto start = std::chrono::steady_clock::now();
+  auto embs = encode_(texts, max_length);
+  tuner_.record(texts.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return embs;
 }
 
 // One encoder call per max_length among the batch's requests (usually one); a request whose text
@@ -69,7 +86,7 @@ void QueryBatcher::run_batch(std::vector<Request>& batch) {
     std::vector<std::string> texts;
     for (size_t i : members) texts.insert(texts.end(), batch[i].texts.begin(), batch[i].texts.end());
     try {
-      auto embs = encoder_->encode(texts, len);
+      auto embs = timed_encode(texts, len);
       size_t at = 0;
       for (size_t i : members) {
         std::vector<Embedding> mine(std::make_move_iterator(embs.begin() + static_cast<std::ptrdiff_t>(at)),
@@ -80,7 +97,7 @@ void QueryBatcher::run_batch(std::vector<Request>& batch) {
     } catch (...) {
       for (size_t i : members) {  // isolate the failing request: encode each on its own
         try {
-          batch[i].result.set_value(encoder_->encode(batch[i].texts, len));
+          batch[i].result.set_value(encode_(batch[i].texts, len));
         } catch (...) {
           batch[i].result.set_exception(std::current_exception());
         }

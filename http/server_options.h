@@ -38,7 +38,7 @@ struct ServerOptions {
   uint16_t port = 8080;             // 0 = any free port
   int threads = 2;                  // I/O threads running the io_context (accept, read, write)
   int workers = 32;                 // request handlers in flight at most (search, writes, encode)
-  int encoder_threads = 0;          // encoder intra-op threads (0 = all cores)
+  int encoder_threads = 0;          // encoder intra-op threads (0: half the cores, at least 1; see README)
   std::string api_key;              // non-empty: write endpoints need "Authorization: Bearer <key>"
   std::map<std::string, std::string> models;  // model name -> directory ("default" is always present)
   std::string cors_origin;          // empty: no CORS headers; else this origin (or "*") is allowed
@@ -46,6 +46,7 @@ struct ServerOptions {
   bool access_log = true;           // one line per request at info level
   int batch_window_us = 0;          // query batching: extra wait for more queries (0: take what is queued)
   size_t max_batch = 32;            // queries per encoder call at most (1 = no batching)
+  bool batch_tuning = true;         // cap batches where larger ones measured costlier per query (batch_size_tuner.h)
   Limits limits;
   Timeouts timeouts;
 };

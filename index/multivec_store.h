@@ -59,9 +59,11 @@ class MultiVectorStore {
   void maxsim(const MaxSimQuery& q, const uint32_t* rows, size_t n, float* out) const;
   // The same for a one-off score (prepares the query each call: use prepare() for many rows).
   float maxsim(const float* q, int nq, uint32_t row) const;
-  // The reference: decodes the row into a per-thread buffer, then runs the blocked kernel
-  // simd::max_dots over the decoded vectors.
+  // The reference: decodes the row into a per-thread buffer, then scores it with simd::dots.
   float maxsim_reference(const float* q, int nq, uint32_t row) const;
+  // The reference for many rows (out[i] for rows[i]): their vectors are decoded into one buffer and
+  // scored in one simd::dots call per pass, each dot summed as in maxsim_reference (same scores).
+  void maxsim_reference(const float* q, int nq, const uint32_t* rows, size_t n, float* out) const;
   // Binary codec only: the Hamming pre-score, i.e. MaxSim between the sign bits of q and of the
   // document (1 - 2·hamming/dim per pair), a cheap filter before the exact score.
   float hamming_prescore(const uint64_t* q_bits, int nq, uint32_t row) const;

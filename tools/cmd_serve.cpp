@@ -16,7 +16,7 @@ M3_COMMAND("serve", "Serve the HTTP search API for every collection under --data
   sub.add_option("--port", o->port, "port (0 = any free port)");
   sub.add_option("--threads", o->threads, "I/O threads (accept, read, write)")->check(CLI::Range(1, 256));
   sub.add_option("--workers", o->workers, "requests handled at once at most (search, writes, embeddings)")->check(CLI::Range(1, 1024));
-  sub.add_option("--encoder-threads", o->encoder_threads, "encoder intra-op threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  sub.add_option("--encoder-threads", o->encoder_threads, "encoder intra-op threads (0 = half the cores, at least 1: the other half searches)")->check(CLI::Range(0, 1024));
   sub.add_option("--api-key", o->api_key, "require 'Authorization: Bearer KEY' on write endpoints");
   sub.add_option("--model", *models, "NAME=DIR: a model clients may name (repeatable); DIR alone sets 'default' (default: the embedded model)");
   sub.add_option("--cors-origin", o->cors_origin, "allow this browser origin (or *) to call the API (default: no CORS)");
@@ -25,6 +25,7 @@ M3_COMMAND("serve", "Serve the HTTP search API for every collection under --data
   sub.add_flag("!--no-access-log", o->access_log, "no access-log line per request");
   sub.add_option("--batch-window-us", o->batch_window_us, "query batching: extra wait for more queries (default 0: none)")->check(CLI::Range(0, 1000000));
   sub.add_option("--max-batch", o->max_batch, "queries per encoder call at most (1 = no batching)")->check(CLI::Range(1, 4096));
+  sub.add_flag("!--no-batch-tuning", o->batch_tuning, "always batch up to --max-batch (default: cap where larger batches measured costlier per query)");
   sub.add_option("--max-body-bytes", o->limits.max_body_bytes, "largest request body (413 beyond)")->check(CLI::Range(size_t{1}, size_t{1} << 30));
   sub.add_option("--max-query-bytes", o->limits.max_query_bytes, "longest query text")->check(CLI::Range(size_t{1}, size_t{1} << 20));
   sub.add_option("--max-k", o->limits.max_k, "largest k")->check(CLI::Range(1, 10000));

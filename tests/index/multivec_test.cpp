@@ -2,6 +2,8 @@
 // the decoded vectors, and merges that copy codes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "index/multivec_store.h"
 #include "test_util.h"
 
@@ -87,6 +89,21 @@ TEST_P(CodecTest, RoundTripAndExactMaxSim) {
     EXPECT_NEAR(store->maxsim(q.data(), 12, d), ref, 2e-5) << name << " doc " << d;
   }
   EXPECT_EQ(store->maxsim(q.data(), 12, 5), 0.f);
+  // Many rows at once (shuffled, repeated, the empty row among them, more vectors than one pass, a
+  // query count that leaves remainders in the 4x4 blocks): each score equals the row's own score.
+  for (int nq : {12, 5, 1}) {
+    const MaxSimQuery prepared = store->prepare(q.data(), nq);
+    std::vector<uint32_t> rows;
+    for (int rep = 0; rep < 3; ++rep)
+      for (uint32_t d = 0; d < 30; ++d) rows.push_back(d);
+    std::shuffle(rows.begin(), rows.end(), rng);
+    std::vector<float> many(rows.size());
+    store->maxsim(prepared, rows.data(), rows.size(), many.data());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(many[i], store->maxsim(prepared, rows[i])) << name << " nq " << nq << " doc " << rows[i];
+      EXPECT_NEAR(many[i], naive_maxsim(q.data(), nq, store->decode(rows[i]), dim), 2e-5) << name << " doc " << rows[i];
+    }
+  }
   EXPECT_THROW(MultiVectorStore::open(dir.sub("mv.bin"), dim * 2, &cb), Error);
 }
 
