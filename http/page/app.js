@@ -62,6 +62,9 @@ function weightsOf(mode) {
   return state.weights[mode] || description?.weights?.[mode] || null;
 }
 
+// Room to double the largest default weight (at least 0..2), so the start is never at the end.
+const sliderMax = (w) => Math.max(2, Math.ceil(2 * Math.max(...w)));
+
 // One group of sliders per weighted mode on screen, starting at the collection's weights.
 function renderWeights() {
   const box = $('weights');
@@ -82,7 +85,7 @@ function renderWeights() {
       const label = document.createElement('label');
       label.htmlFor = id;
       label.textContent = head;
-      const slider = Object.assign(document.createElement('input'), { type: 'range', id, min: '0', max: String(Math.max(2, ...w) ), step: '0.01' });
+      const slider = Object.assign(document.createElement('input'), { type: 'range', id, min: '0', max: String(sliderMax(w)), step: '0.01' });
       slider.value = String(w[i]);
       slider.dataset.head = head;
       const out = document.createElement('output');
@@ -142,7 +145,7 @@ async function loadCollections() {
 
 async function loadDescription() {
   description = null;
-  filters.setFields([]);
+  filters.setFields(null);
   if (!state.collection) return false;
   try {
     description = await getJson(collectionPath(state.collection));
@@ -151,7 +154,7 @@ async function loadDescription() {
       ? `There is no collection “${state.collection}” on this server. Choose one from the list.`
       : `Could not open the collection “${state.collection}”: ${e instanceof ApiError ? e.describe() : e.message}`;
     showPageError(msg);
-    setPageState('error', msg);
+    setPageState('error', '');  // the message is in the error box; the status line stays quiet
     $('results').replaceChildren();
     return false;
   }

@@ -19,10 +19,13 @@ export class FilterEditor {
     this.fields = [];
     this.rows = [];      // {field, op, value, min, max}
     this.custom = null;  // a filter the rows cannot show
+    this.loaded = false;
   }
 
+  // null: no collection is open (nothing to offer, nothing to say); [] : it has no metadata fields.
   setFields(fields) {
     this.fields = fields || [];
+    this.loaded = fields !== null;
     this.render();
   }
 
@@ -116,6 +119,7 @@ export class FilterEditor {
         el('code', { textContent: JSON.stringify(this.custom) }), ' ', drop));
       return;
     }
+    if (!this.loaded) return;
     if (this.fields.length === 0) {
       this.box.append(el('p', { className: 'hint', textContent: 'This collection\'s documents have no metadata fields to filter on.' }));
       return;
