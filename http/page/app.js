@@ -173,8 +173,9 @@ async function queryTerms(query) {
   const key = `${description.model}\u0000${query}`;
   if (!termCache.has(key)) {
     const p = postJson('/encode', { texts: [query], model: description.model, return_dense: false, return_sparse: true, sparse_keys: 'tokens' })
-      .then((r) => termsFromSparse(r.embeddings?.[0]?.sparse))
-      .catch(() => new Map());  // highlighting is a help: without it the hits are still shown
+      .then((r) => ({ terms: termsFromSparse(r.embeddings?.[0]?.sparse), note: '' }))
+      // Highlighting is a help: without it the hits are still shown, with a word why.
+      .catch((e) => ({ terms: new Map(), note: ` Query terms are not highlighted: ${e instanceof ApiError ? e.describe() : e.message}` }));
     termCache.set(key, p);
   }
   return termCache.get(key);
@@ -198,7 +199,7 @@ async function search(push) {
   const mine = ++seq;
   setPageState('loading', 'Searching…');
   const modes = columnsOf(state);
-  const [terms, ...replies] = await Promise.all([
+  const [{ terms, note }, ...replies] = await Promise.all([
     queryTerms(state.query),
     ...modes.map((mode) => postJson(`${collectionPath(state.collection)}/search`, searchBody(mode))
       .then((reply) => ({ mode, reply }))
@@ -209,7 +210,7 @@ async function search(push) {
   document.body.dataset.searches = String(++searches);
   const failed = replies.filter((r) => r.error).length;
   setPageState(failed === replies.length ? 'error' : 'done',
-    failed ? `${failed} of ${replies.length} searches failed.` : `Results for “${state.query}”.`);
+    (failed ? `${failed} of ${replies.length} searches failed.` : `Results for “${state.query}”.`) + note);
 }
 
 // ---- wiring

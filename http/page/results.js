@@ -45,11 +45,16 @@ function ranksByDoc(columns) {
   return ranks;
 }
 
+// One keyboard stop per hit (not four): focusing the bars shows the exact scores of every head
+// (.exact); a mouse gets each bar's own tooltip; screen readers read the visually-hidden text.
 function bars(hit, max) {
-  const box = el('div', { className: 'bars' });
+  const box = el('div', { className: 'bars', tabIndex: 0 });
+  box.setAttribute('aria-label', `Scores of ${hit.docid} per head`);
+  const exact = el('p', { className: 'exact' });
+  exact.setAttribute('aria-hidden', 'true');  // the same as the visually-hidden texts
   for (const head of HEADS) {
     const v = hit.scores?.[head];
-    const row = el('div', { className: `bar bar-${head}`, tabIndex: 0 });
+    const row = el('div', { className: `bar bar-${head}` });
     row.dataset.head = head;
     let tip;
     const fill = el('span', { className: 'fill' });
@@ -67,7 +72,9 @@ function bars(hit, max) {
     row.append(el('span', { className: 'head', textContent: head }), el('span', { className: 'track' }, fill),
       el('span', { className: 'visually-hidden', textContent: tip }));
     box.append(row);
+    exact.append(el('span', { textContent: typeof v === 'number' ? `${head} ${fmt(v)}` : `${head} —` }));
   }
+  box.append(exact);
   return box;
 }
 

@@ -114,7 +114,8 @@ def browser(out, profile):
               "--no-first-run", "--disable-extensions", f"--user-data-dir={profile}"):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(driver_bin, log_output=os.path.join(out, "chromedriver.log")), options=opts)
+    service = Service(driver_bin, log_path=os.path.join(out, "chromedriver.log"))  # Debian's Selenium 4.8 API
+    return webdriver.Chrome(service=service, options=opts)
 
 
 class PageTest:
@@ -181,8 +182,12 @@ class PageTest:
         self.check(self.q("li.hit mark"), "query terms are highlighted")
         self.check(all("cat" in m.text.lower() or "katz" in m.text.lower() for m in self.q("li.hit mark")), "only query terms are marked")
         bar = self.q("li.hit .bar-dense")[0]
-        self.check(bar.get_attribute("tabindex") == "0" and re.search(r"dense -?\d", bar.get_attribute("title") or ""),
-                   "bars carry exact numbers and take the keyboard focus")
+        self.check(re.search(r"dense -?\d", bar.get_attribute("title") or ""), "a bar's title holds its exact score")
+        group = self.q("li.hit .bars")[0]
+        self.check(group.get_attribute("tabindex") == "0", "the bars take the keyboard focus")
+        self.d.execute_script("arguments[0].focus()", group)
+        exact = group.find_element(By.CSS_SELECTOR, ".exact")
+        self.check(exact.is_displayed() and re.search(r"dense -?\d+\.\d+", exact.text), f"focus shows the exact scores: {exact.text!r}")
         self.check(len(self.q("li.hit:first-child .bar")) == 4, "one bar per head")
         self.check("q=cat" in self.d.current_url and "c=docs" in self.d.current_url, "the URL holds the search")
         weights_all = self.q(".weights-used")[0].get_attribute("data-weights")
