@@ -12,7 +12,7 @@ namespace m3::http {
 namespace {
 
 constexpr const char* kCsp =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 Response asset_reply(const PageAsset& a, const Request& req) {

@@ -70,6 +70,9 @@ def corpus():
         extra = EXTRA[(i * 5) % len(EXTRA)][lang == "de"]
         docs.append({"docid": f"doc{i:02d}", "title": f"{topic.title()} {i}", "text": f"{de if lang == 'de' else en} {extra}",
                      "lang": lang, "year": 1990 + i})
+    # Documents are hostile input: markup in them must show as text and never run.
+    docs.append({"docid": "<b>x</b>", "title": '<img src=x onerror="document.body.dataset.pwned=1"> trap',
+                 "text": "<script>document.body.dataset.pwned=1</script> a trap for markup", "lang": "en", "year": 2030})
     return docs
 
 
@@ -266,6 +269,16 @@ class PageTest:
         self.wait(lambda: self.state()[1] >= 1 and self.state()[0] == "done", "the reloaded search")
         self.check(self.columns() == before, f"reload reproduces the hits: {self.columns()} vs {before}")
         self.check(len(self.q(".filter-row")) == 2 and self.q("#w-all-dense")[0].get_attribute("value") == "0", "reload restores the controls")
+
+        # Markup in documents is text.
+        self.open("?c=docs&q=trap&mode=bm25")
+        self.wait(lambda: self.state()[0] == "done", "the search for the hostile document")
+        hit = self.q('li.hit[data-docid="<b>x</b>"]')
+        self.check(hit, "the hostile document is found")
+        self.check("<img src=x" in hit[0].find_element(By.CSS_SELECTOR, ".title").text and "<script>" in hit[0].text,
+                   "markup in a document is shown as text")
+        self.check(not self.q("#results img, #results script, #results b") and
+                   self.d.find_element(By.TAG_NAME, "body").get_attribute("data-pwned") is None, "markup in a document never runs")
 
         # Empty state: a filter nothing matches.
         self.open("?c=docs&q=cat&mode=sparse&f=" + urllib.parse.quote(json.dumps({"field": "lang", "eq": "zz"})))
