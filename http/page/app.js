@@ -251,6 +251,13 @@ function bind() {
     search(true);
   });
   for (let i = 0; i < 3; i++) $(`cmp-${i}`).addEventListener('change', () => { readCompare(); showControls(); search(true); });
+  // "/" jumps to the query box, as on most search pages (not while typing in another control).
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key !== '/' || ev.ctrlKey || ev.metaKey || ev.altKey || ev.target.closest?.('input, select, textarea')) return;
+    ev.preventDefault();
+    $('query').focus();
+    $('query').select();
+  });
   window.addEventListener('popstate', async () => {
     const before = state.collection;
     state = stateFromUrl(location.search);

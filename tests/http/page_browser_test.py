@@ -192,6 +192,8 @@ class PageTest:
         exact = group.find_element(By.CSS_SELECTOR, ".exact")
         self.check(exact.is_displayed() and re.search(r"dense -?\d+\.\d+", exact.text), f"focus shows the exact scores: {exact.text!r}")
         self.check(len(self.q("li.hit:first-child .bar")) == 4, "one bar per head")
+        group.send_keys("/")
+        self.check(self.d.switch_to.active_element == self.q("#query")[0], "\"/\" puts the focus back in the query box")
         self.check("q=cat" in self.d.current_url and "c=docs" in self.d.current_url, "the URL holds the search")
         weights_all = self.q(".weights-used")[0].get_attribute("data-weights")
         self.shot("search")
