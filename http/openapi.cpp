@@ -80,7 +80,7 @@ json openapi_document() {
     const json content = {{"application/json", {{"schema", error_schema()}}}};
     op["responses"] = {{r.method == beast_http::verb::put ? "201" : (r.endpoint == std::string("documents") || r.endpoint == std::string("document")) &&
                                                                           r.method != beast_http::verb::get ? "202" : "200",
-                        r.endpoint == std::string("page") ? json{{"description", "success"}, {"content", page_content(r.pattern)}}
+                        std::string(r.endpoint).rfind("page", 0) == 0 ? json{{"description", "success"}, {"content", page_content(r.pattern)}}
                                                           : json{{"description", "success"}}},
                        {"4XX", {{"description", "the client's mistake (bad_request, unauthorized, not_found, ...)"}, {"content", content}}},
                        {"5XX", {{"description", "a fault on the server's side (corruption, io_error, internal)"}, {"content", content}}}};
