@@ -6,8 +6,9 @@
 // that head among all hits on screen (every column), so the best-scoring shown hit of each head fills
 // its bar and heads with very different ranges (cosine ~0.5, BM25 ~10) can be compared at a glance:
 // a long dense bar and a short BM25 bar mean "dense likes this hit more than BM25 does, relative to
-// the other hits". A head's score for a document does not depend on the mode, so the same document
-// has the same bars in every column. Negative scores draw no bar. Exact numbers: hover or focus.
+// the other hits". A head's score for a document does not depend on the mode, so a head two columns
+// both computed draws the same bar for a document in both. A head the mode did not compute is hatched,
+// negative scores draw no bar. Exact numbers: hover a bar, or focus a hit's bars.
 
 import { appendHighlighted } from './highlight.js';
 
