@@ -101,13 +101,13 @@ function textBlock(text, terms) {
 
 function metadataBlock(meta) {
   if (!meta || typeof meta !== 'object' || Array.isArray(meta) || Object.keys(meta).length === 0) return null;
-  const dl = el('ul', { className: 'meta' });
+  const list = el('ul', { className: 'meta' });
   for (const [k, v] of Object.entries(meta)) {
     const item = el('li', { textContent: `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}` });
     item.dataset.field = k;
-    dl.append(item);
+    list.append(item);
   }
-  return dl;
+  return list;
 }
 
 function hitItem(hit, i, ctx) {
