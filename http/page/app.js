@@ -259,6 +259,7 @@ function bind() {
     $('query').select();
   });
   window.addEventListener('popstate', async () => {
+    if (location.search === urlFromState(state)) return;  // only the #hit-… fragment moved: same search
     const before = state.collection;
     state = stateFromUrl(location.search);
     showControls();

@@ -41,7 +41,7 @@ function ranksByDoc(columns) {
   for (const c of columns)
     (c.reply?.hits || []).forEach((h, i) => {
       if (!ranks.has(h.docid)) ranks.set(h.docid, []);
-      ranks.get(h.docid).push({ mode: c.mode, rank: i + 1 });
+      ranks.get(h.docid).push({ mode: c.mode, column: columns.indexOf(c), rank: i + 1 });
     });
   return ranks;
 }
@@ -111,7 +111,7 @@ function metadataBlock(meta) {
 }
 
 function hitItem(hit, i, ctx) {
-  const li = el('li', { className: 'hit' });
+  const li = el('li', { className: 'hit', id: `hit-${ctx.column}-${i + 1}`, tabIndex: -1 });
   li.dataset.docid = hit.docid;
   li.dataset.rank = String(i + 1);
   li.dataset.metadata = JSON.stringify(hit.metadata ?? {});
@@ -127,7 +127,8 @@ function hitItem(hit, i, ctx) {
       li.classList.add('shared');
       const marks = el('p', { className: 'ranks' }, el('span', { className: 'visually-hidden', textContent: 'Found by several modes: ' }));
       for (const f of found) {
-        const m = el('span', { className: 'rank-mark', textContent: `${f.mode} #${f.rank}` });
+        // A link to the same document in that column (ids from positions, never from document data).
+        const m = el('a', { className: 'rank-mark', textContent: `${f.mode} #${f.rank}`, href: `#hit-${f.column}-${f.rank}` });
         m.dataset.mode = f.mode;
         m.dataset.rank = String(f.rank);
         marks.append(m);
@@ -173,7 +174,7 @@ export function renderColumns(columns, { terms, compare, filtered }) {
           : 'No documents match this query in this mode.' }));
       } else {
         const ol = el('ol', { className: 'hits' });
-        r.hits.forEach((h, i) => ol.append(hitItem(h, i, ctx)));
+        r.hits.forEach((h, i) => ol.append(hitItem(h, i, { ...ctx, column: columns.indexOf(c) })));
         sec.append(ol);
       }
     }

@@ -222,6 +222,14 @@ class PageTest:
             for m in marks:
                 mode, rank = m.get_attribute("data-mode"), int(m.get_attribute("data-rank"))
                 self.check(cols[mode][rank - 1] == h.get_attribute("data-docid"), f"mark {mode} #{rank} is that column's rank")
+                target = self.q("#" + m.get_attribute("href").split("#", 1)[1])
+                self.check(target and target[0].get_attribute("data-docid") == h.get_attribute("data-docid"),
+                           f"mark {mode} #{rank} links to that column's hit")
+        mark = shared[0].find_elements(By.CSS_SELECTOR, ".rank-mark")[-1]
+        mark.click()
+        self.wait(lambda: self.d.execute_script("return document.querySelector(':target')?.dataset.docid") ==
+                  shared[0].get_attribute("data-docid"), "a rank mark to lead to the hit in its column")
+        self.check(self.state()[0] == "done" and "q=cat" in self.d.current_url, "following a mark keeps the search")
         self.check(len(self.q(".weight-group")) == 1, "sliders for the weighted column (all)")
         self.shot("compare")
 
