@@ -146,6 +146,7 @@ async function loadCollections() {
 async function loadDescription() {
   description = null;
   filters.setFields(null);
+  $('collection-info').textContent = '';
   if (!state.collection) return false;
   try {
     description = await getJson(collectionPath(state.collection));
