@@ -80,7 +80,9 @@ class Server:
     def __init__(self, m3, data, log_path):
         self.log_path = log_path
         self.log = open(log_path, "w")
-        self.proc = subprocess.Popen([m3, "serve", "--data", data, "--port", "0", "--host", "127.0.0.1"],
+        # With an API key: everything the page does (searches, /encode) must work without one (a
+        # prompt for it would stop the test with an unexpected alert).
+        self.proc = subprocess.Popen([m3, "serve", "--data", data, "--port", "0", "--host", "127.0.0.1", "--api-key", "page-test-key"],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + WAIT_S
         self.url = None
