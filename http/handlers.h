@@ -29,6 +29,9 @@ Response handle_health(RouteContext& ctx);
 Response handle_metrics(RouteContext& ctx);
 Response handle_openapi(RouteContext& ctx);
 Response handle_models(RouteContext& ctx);
+// ---- the search page (handle_page.cpp)
+Response handle_page_index(RouteContext& ctx);
+Response handle_page_asset(RouteContext& ctx);
 // ---- collections (handle_collections.cpp)
 Response handle_list_collections(RouteContext& ctx);
 Response handle_get_collection(RouteContext& ctx);

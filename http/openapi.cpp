@@ -54,6 +54,12 @@ json request_schema(const std::string& endpoint, beast_http::verb method) {
   return nullptr;
 }
 
+// What the page routes answer with (the page is not JSON).
+json page_content(const std::string& pattern) {
+  if (pattern == "/") return {{"text/html", json::object()}};
+  return {{"text/javascript", json::object()}, {"text/css", json::object()}};
+}
+
 }  // namespace
 
 json openapi_document() {
@@ -74,7 +80,8 @@ json openapi_document() {
     const json content = {{"application/json", {{"schema", error_schema()}}}};
     op["responses"] = {{r.method == beast_http::verb::put ? "201" : (r.endpoint == std::string("documents") || r.endpoint == std::string("document")) &&
                                                                           r.method != beast_http::verb::get ? "202" : "200",
-                        {{"description", "success"}}},
+                        std::string(r.endpoint).rfind("page", 0) == 0 ? json{{"description", "success"}, {"content", page_content(r.pattern)}}
+                                                          : json{{"description", "success"}}},
                        {"4XX", {{"description", "the client's mistake (bad_request, unauthorized, not_found, ...)"}, {"content", content}}},
                        {"5XX", {{"description", "a fault on the server's side (corruption, io_error, internal)"}, {"content", content}}}};
     paths[r.pattern][method] = op;

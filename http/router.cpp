@@ -15,6 +15,8 @@ using V = beast_http::verb;
 
 const std::vector<Route>& route_table() {
   static const std::vector<Route> routes = {
+      {V::get, "/", "page", false, handle_page_index, "The search page (HTML; its files are compiled into the binary)"},
+      {V::get, "/page/{file}", "page_asset", false, handle_page_asset, "A file of the search page (JavaScript, CSS)"},
       {V::get, "/health", "health", false, handle_health, "Liveness: 200 while the server runs"},
       {V::get, "/metrics", "metrics", false, handle_metrics, "Prometheus metrics (text format)"},
       {V::get, "/openapi.json", "openapi", false, handle_openapi, "This OpenAPI 3 description"},

@@ -170,11 +170,18 @@ std::vector<int64_t> DocStore::View::docs_of(const std::string& docid) const {
 }
 
 void DocStore::View::for_each(const std::function<void(const DocRecord&)>& fn) const {
+  for_each_while([&](const DocRecord& r) {
+    fn(r);
+    return true;
+  });
+}
+
+void DocStore::View::for_each_while(const std::function<bool(const DocRecord&)>& fn) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = snap_.get();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   for (it->Seek("d"); it->Valid() && it->key().starts_with("d"); it->Next())
-    fn(decode(from_be64(it->key().data() + 1), it->value()));
+    if (!fn(decode(from_be64(it->key().data() + 1), it->value()))) break;
   check(it->status(), "scan");
 }
 

@@ -50,6 +50,8 @@ class DocStore {
     std::optional<DocRecord> get(int64_t doc) const;
     std::vector<int64_t> docs_of(const std::string& docid) const;  // ascending
     void for_each(const std::function<void(const DocRecord&)>& fn) const;  // doc order
+    // The same until fn returns false (a sample of the first documents without a full scan).
+    void for_each_while(const std::function<bool(const DocRecord&)>& fn) const;
     // Records with first <= doc <= last, in doc order (one segment's rows: one range scan).
     void for_each_in(int64_t first, int64_t last, const std::function<void(const DocRecord&)>& fn) const;
    private:

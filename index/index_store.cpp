@@ -240,6 +240,10 @@ void Snapshot::for_each_doc(const std::function<void(const DocRecord&)>& fn) con
   });
 }
 
+void Snapshot::for_each_doc_while(const std::function<bool(const DocRecord&)>& fn) const {
+  docs_.for_each_while([&](const DocRecord& r) { return !locate(r.doc) || fn(r); });
+}
+
 size_t Snapshot::live_documents() const {
   size_t n = 0;
   for (const auto& p : segs_) n += p.seg->size() - p.deleted->count();

@@ -101,6 +101,8 @@ class Snapshot {
   bool is_live(int64_t doc) const;
   // Every live document in doc order (re-indexing).
   void for_each_doc(const std::function<void(const DocRecord&)>& fn) const;
+  // Live documents in doc order until fn returns false.
+  void for_each_doc_while(const std::function<bool(const DocRecord&)>& fn) const;
 
   size_t live_documents() const;
   size_t num_segments() const { return segs_.size(); }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what m3 needs on a fresh Debian 12 machine (as root). Idempotent: every step checks first.
-#  1. Debian packages (LibTorch, FAISS source deps, RocksDB, Boost, ...), plus OpenBLAS (TOOLCHAIN §4:
+#  1. Debian packages (LibTorch, FAISS source deps, RocksDB, Boost, headless Chromium + Selenium for
+#     the search page's browser test, ...), plus OpenBLAS (TOOLCHAIN §4:
 #     without it fp32 GEMM runs at 6 GFLOP/s).
 #  2. SentencePiece 0.1.97 and FAISS 1.7.3 built from Debian's *source* packages as static libraries
 #     (TOOLCHAIN §2 route A: Debian's libsentencepiece.so crashes next to LibTorch; §3.1: FAISS AVX2).
@@ -11,7 +12,8 @@ tp="$root/third_party"
 pkgs=(build-essential cmake ccache pkg-config git libtorch-dev libopenblas0-openmp libopenblas-dev
       librocksdb-dev libboost-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
       libcli11-dev libspdlog-dev libfmt-dev libstreamvbyte-dev libxxhash-dev protobuf-compiler
-      libprotobuf-dev python3-torch python3-sentencepiece sentencepiece wrk dpkg-dev)
+      libprotobuf-dev python3-torch python3-sentencepiece sentencepiece wrk dpkg-dev
+      chromium chromium-driver python3-selenium)  # the last three: the search page's browser test
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

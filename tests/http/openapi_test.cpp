@@ -1,5 +1,7 @@
 // GET /openapi.json describes exactly the routes the server has: every described operation is
 // routed (never "no such endpoint"), and every route is described.
+#include <set>
+
 #include "tests/http/http_test_helpers.h"
 #include "http/router.h"
 
@@ -14,12 +16,14 @@ TEST_F(OpenApi, DescribesEveryRouteAndOnlyThose) {
   const json doc = r.j();
   EXPECT_EQ(doc["openapi"].get<std::string>().substr(0, 2), "3.");
   size_t operations = 0;
+  std::set<std::string> operation_ids;
   for (auto& [path, methods] : doc["paths"].items()) {
     for (auto& [method, op] : methods.items()) {
       ++operations;
+      EXPECT_TRUE(operation_ids.insert(op["operationId"].get<std::string>()).second) << "operationId not unique: " << op["operationId"];
       EXPECT_TRUE(op.contains("responses")) << method << " " << path;
       std::string target = path;
-      for (const char* p : {"{name}", "{docid}"}) {
+      for (const char* p : {"{name}", "{docid}", "{file}"}) {
         const auto at = target.find(p);
         if (at != std::string::npos) target.replace(at, std::strlen(p), "x");
       }

@@ -33,6 +33,13 @@ TEST_F(ServedCollection, CliReadsWorkAndWritesSayAServerHoldsIt) {
   auto info = run("info --json --collection " + dir + model);
   ASSERT_EQ(info.code, 0) << info.out;
   EXPECT_NE(info.out.find("\"documents\": 20"), std::string::npos) << info.out;
+  // One description for both: the metadata fields too (what the search page's filters offer).
+  const json cli = json::parse(info.out, nullptr, false), served = client_->get("/collections/c1").j();
+  ASSERT_TRUE(cli.is_object()) << info.out;
+  EXPECT_EQ(cli["metadata_fields"], served["metadata_fields"]);
+  EXPECT_EQ(served["metadata_fields"], json::parse(R"([{"field":"lang","types":["string"],"documents":20,"values":["de","en"]},
+                                                       {"field":"n","types":["number"],"documents":20,"min":0,"max":19}])"));
+  EXPECT_EQ(served["metadata_sampled"], 20);
   auto search = run("search --collection " + dir + model + " --mode bm25 --k 3 rain");
   ASSERT_EQ(search.code, 0) << search.out;
   EXPECT_NE(search.out.find("1. d"), std::string::npos) << search.out;
