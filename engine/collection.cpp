@@ -1,4 +1,5 @@
 #include "engine/collection.h"
+#include "index/env.h"
 
 #include <sys/stat.h>
 
@@ -63,10 +64,9 @@ std::unique_ptr<Collection> Collection::create(const std::string& dir, const Col
   // Create under a temporary name and rename when the first MANIFEST is on disk, so a crash during
   // creation never leaves a half-made directory at `dir` (a later run would refuse it).
   const std::string tmp = dir + ".creating";
-  std::filesystem::remove_all(tmp);  // leftover of an earlier crash: ours by name
+  Env::current()->remove_tree(tmp);  // leftover of an earlier crash: ours by name
   IndexStore::create(tmp, s).reset();
-  if (std::rename(tmp.c_str(), dir.c_str()) != 0)
-    throw IoError(dir + ": cannot rename " + tmp + " into place: " + std::strerror(errno));
+  Env::current()->rename(tmp, dir);
   fsync_parent_dir(dir);  // the rename itself is durable: a crash now cannot bring back `.creating`
   auto c = std::unique_ptr<Collection>(new Collection());
   c->dir_ = dir;

@@ -144,13 +144,6 @@ std::unique_ptr<faiss::Index> make_index(int dim, const std::string& factory) {
   return idx;
 }
 
-void fsync_path(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw IoError(path + ": cannot reopen for fsync");
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw IoError(path + ": fsync failed");
-}
 
 }  // namespace
 
@@ -242,13 +235,19 @@ std::unique_ptr<DenseIndex> DenseIndex::build(int dim, const std::string& factor
 
 std::vector<std::string> DenseIndex::save(const std::string& prefix) const {
   std::string fpath = prefix + ".faiss", rpath = prefix + ".f32";
+  // FAISS serialises into memory; the bytes reach the disk through FileWriter (and so through Env).
+  faiss::VectorIOWriter bytes;
   try {
-    faiss::write_index(index_.get(), fpath.c_str());
+    faiss::write_index(index_.get(), &bytes);
   } catch (const faiss::FaissException& e) {
     throw IoError(fpath + ": FAISS write_index failed: " + faiss_reason(e));
   }
-  fsync_path(fpath);
-  faiss_bytes_ = MappedFile(fpath).size();
+  {
+    FileWriter fw(fpath);
+    fw.write(bytes.data.data(), bytes.data.size());
+    fw.close();
+  }
+  faiss_bytes_ = bytes.data.size();
   FileWriter w(rpath);
   w.write(kRawMagic, 8);
   w.put<int32_t>(dim_);

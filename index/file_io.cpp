@@ -15,26 +15,12 @@ namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
-void write_all(int fd, const void* data, size_t n, const std::string& path) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw IoError(path + ": write failed: " + errno_text());
-    }
-    p += w;
-    n -= size_t(w);
-  }
-}
-
 }  // namespace
 
 // ---- FileWriter ----
 
 FileWriter::FileWriter(std::string path) : path_(std::move(path)) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw IoError(path_ + ": cannot create: " + errno_text());
+  file_ = Env::current()->new_writable_file(path_);
   buf_.reserve(1 << 20);
   auto* st = XXH3_createState();
   XXH3_64bits_reset(st);
@@ -42,7 +28,6 @@ FileWriter::FileWriter(std::string path) : path_(std::move(path)) {
 }
 
 FileWriter::~FileWriter() {
-  if (fd_ >= 0) ::close(fd_);
   if (hash_state_) XXH3_freeState(static_cast<XXH3_state_t*>(hash_state_));
 }
 
@@ -51,7 +36,7 @@ void FileWriter::write(const void* data, size_t n) {
   size_ += n;
   if (buf_.size() + n > buf_.capacity()) flush();
   if (n >= buf_.capacity()) {
-    write_all(fd_, data, n, path_);
+    file_->append(data, n);
     return;
   }
   const char* p = static_cast<const char*>(data);
@@ -64,15 +49,15 @@ void FileWriter::pad_to(size_t alignment) {
 }
 
 void FileWriter::flush() {
-  if (!buf_.empty()) write_all(fd_, buf_.data(), buf_.size(), path_);
+  if (!buf_.empty()) file_->append(buf_.data(), buf_.size());
   buf_.clear();
 }
 
 uint64_t FileWriter::close() {
   flush();
-  if (::fsync(fd_) != 0) throw IoError(path_ + ": fsync failed: " + errno_text());
-  if (::close(fd_) != 0) throw IoError(path_ + ": close failed: " + errno_text());
-  fd_ = -1;
+  file_->sync();
+  file_->close();
+  file_.reset();
   return XXH3_64bits_digest(static_cast<XXH3_state_t*>(hash_state_));
 }
 
@@ -148,13 +133,7 @@ void BinaryReader::fail(const char* field) const {
 
 uint64_t checksum_bytes(const void* data, size_t n) { return XXH3_64bits(data, n); }
 
-void fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw IoError(dir + ": cannot open directory: " + errno_text());
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw IoError(dir + ": fsync failed: " + errno_text());
-}
+void fsync_dir(const std::string& dir) { Env::current()->sync_dir(dir); }
 
 void fsync_parent_dir(const std::string& path) {
   std::string p = path;
@@ -170,7 +149,7 @@ void write_file_atomic(const std::string& path, std::string_view content) {
     w.write(content.data(), content.size());
     w.close();
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) throw IoError(path + ": rename failed: " + errno_text());
+  Env::current()->rename(tmp, path);
   fsync_dir(std::filesystem::path(path).parent_path().string());
 }
 
@@ -184,16 +163,9 @@ bool path_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-void make_dir(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) throw IoError(path + ": cannot create directory: " + ec.message());
-}
+void make_dir(const std::string& path) { Env::current()->make_dir(path); }
 
-void remove_tree(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-}
+void remove_tree(const std::string& path) { Env::current()->remove_tree(path); }
 
 std::vector<std::string> list_dir(const std::string& dir) {
   std::vector<std::string> out;

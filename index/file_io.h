@@ -3,16 +3,18 @@
 // - MappedFile: a read-only mmap of an immutable segment file (readers never copy big arrays).
 // - write_file_atomic: temp file, fsync, rename, fsync the directory (the MANIFEST's commit point).
 // - BinaryReader: bounds-checked parsing of a mapped file; any overrun is a CorruptionError naming the file.
-// Failed system calls throw IoError; a missing file NotFoundError.
+// Failed system calls throw IoError; a missing file NotFoundError. Writes go through Env (env.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/error.h"
+#include "index/env.h"
 
 namespace m3 {
 
@@ -36,7 +38,7 @@ class FileWriter {
  private:
   void flush();
   std::string path_;
-  int fd_ = -1;
+  std::unique_ptr<WritableFile> file_;
   std::vector<char> buf_;
   uint64_t size_ = 0;
   void* hash_state_ = nullptr;  // XXH3_state_t, kept opaque so callers need not include xxhash.h
