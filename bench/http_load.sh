@@ -5,6 +5,9 @@
 #   nobatch  the same server with --max-batch 1 (the batching gain is new / nobatch at 16 connections)
 #   pthreadblas  this server with OpenBLAS's pthread build (what Debian's alternatives pick unless
 #            scripts/deps.sh pins the openmp one), all mode at 16 connections, batching on and off
+#   allcores this server with --encoder-threads = every core (the default before it became half of
+#            them), all mode at 16 connections, batching on and off
+#   untuned  --no-batch-tuning (always batch up to --max-batch), all mode at 16 connections
 #   old      the thread-per-connection server of commit 5245258, when OLD_M3 names its binary
 #            (build it with bench/build_old_server.sh), measured in the same run
 #
@@ -73,6 +76,7 @@ echo "cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(nproc)
 printf "%-8s %-13s %5s %10s %10s %10s\n" server mode conns QPS p50 p99
 serve build/m3 --no-access-log
 measure new
+echo "tuner after the new run: $(curl -s localhost:$port/metrics | grep '^m3_query_batch_limit')"
 kill %1; wait %1 2>/dev/null || true
 serve build/m3 --no-access-log --max-batch 1
 measure nobatch
@@ -86,6 +90,16 @@ if [ -d "$pthread" ]; then
     kill %1; wait %1 2>/dev/null || true
   done
 fi
+for flags in "" "--max-batch 1"; do
+  serve build/m3 --no-access-log --encoder-threads "$(nproc)" $flags
+  read -r qps p50 p99 < <(run all 16)
+  printf "%-8s %-13s %5s %10s %10s %10s  (--encoder-threads %s%s)\n" allcores all 16 "$qps" "$p50" "$p99" "$(nproc)" "${flags:+, $flags}"
+  kill %1; wait %1 2>/dev/null || true
+done
+serve build/m3 --no-access-log --no-batch-tuning
+read -r qps p50 p99 < <(run all 16)
+printf "%-8s %-13s %5s %10s %10s %10s  (--no-batch-tuning)\n" untuned all 16 "$qps" "$p50" "$p99"
+kill %1; wait %1 2>/dev/null || true
 if [ -n "$old_m3" ]; then
   serve "$old_m3"
   measure old
