@@ -14,12 +14,22 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 kills=${1:-100}
-m3=build/m3
 work=$(mktemp -d /tmp/m3kill.XXXXXX)
+cp build/m3 "$work/m3"  # a private copy: a rebuild during the run does not swap the binary under it
+m3=$work/m3
+export M3_MODEL=${M3_MODEL:-$root/models/m3-default}
 trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 violations=0
 fail() { echo "VIOLATION: $*" >&2; violations=$((violations + 1)); }
-docs_of() { $m3 info --collection "$1" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["documents"])' 2>/dev/null || echo ERR; }
+docs_of() {  # the collection's live documents, or ERR (and m3's message on stderr) if it does not open
+  local out
+  if out=$($m3 info --collection "$1" --json 2>"$work/info.err"); then
+    python3 -c 'import json,sys; print(json.loads(sys.argv[1])["documents"])' "$out"
+  else
+    echo "m3 info: $(cat "$work/info.err")" >&2
+    echo ERR
+  fi
+}
 rand_ms() { echo $(( (RANDOM % $1) + ${2:-0} )); }
 kill_after() {  # $1 pid, $2 ms: SIGKILL after that long unless it ended; 0 if it ended on its own
   sleep "$(awk -v m="$2" 'BEGIN { printf "%.3f", m / 1000 }')"

@@ -191,6 +191,18 @@ float Snapshot::sparse_score(const SparseVector& q, int64_t doc) const {
   return loc->part->seg->sparse()->score(quantize_query(q), loc->row);
 }
 
+std::vector<float> Snapshot::sparse_scores(const SparseVector& q, const std::vector<int64_t>& docs) const {
+  const auto qq = quantize_query(q);
+  std::vector<float> out;
+  out.reserve(docs.size());
+  for (int64_t doc : docs) {
+    auto loc = locate(doc);
+    if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(doc));
+    out.push_back(loc->part->seg->sparse()->score(qq, loc->row));
+  }
+  return out;
+}
+
 float Snapshot::bm25_score(const std::vector<int32_t>& ids, int64_t doc) const {
   auto loc = locate(doc);
   if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(doc));

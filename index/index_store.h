@@ -92,6 +92,8 @@ class Snapshot {
   // Exact per-head scores of one live doc (NotFoundError if the doc is not live in this snapshot).
   float dense_score(const float* q, int64_t doc) const;
   float sparse_score(const SparseVector& q, int64_t doc) const;
+  // sparse_score for many docs (out[i] for docs[i]), the query quantised once.
+  std::vector<float> sparse_scores(const SparseVector& q, const std::vector<int64_t>& docs) const;
   float bm25_score(const std::vector<int32_t>& query_token_ids, int64_t doc) const;
   // s_mul (MaxSim) of q (nq x multivec_dim) against each doc, in the order given.
   std::vector<float> multivec_scores(const float* q, int nq, const std::vector<int64_t>& docs) const;
