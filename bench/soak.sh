@@ -39,8 +39,9 @@ LUA
   done ) &
 ( while true; do  # the sampler (and scraper)
     curl -s -o /dev/null localhost:$port/metrics
-    awk -v t="$(date +%s)" '/^VmRSS/ {r = $2} /^VmSize/ {v = $2} /^Threads/ {th = $2} END {printf "%s\t%d\t%d\t%d", t, r / 1024, v / 1024, th}' /proc/$spid/status
-    printf "\t%d\n" "$(ls /proc/$spid/fd | wc -l)"
+    awk -v t="$(date +%s)" '/^VmRSS/ {r = $2} /^VmSize/ {v = $2} /^Threads/ {th = $2} /^RssAnon/ {a = $2} /^RssFile/ {f = $2}
+      END {printf "%s\t%d\t%d\t%d\t%d\t%d", t, r / 1024, v / 1024, th, a / 1024, f / 1024}' /proc/$spid/status
+    printf "\t%d\n" "$(ls /proc/$spid/fd | wc -l)"  # columns: time RSS VmSize threads RssAnon RssFile fds
     sleep 10
   done ) > "$work/samples" &
 modes=(sparse dense+sparse all)
@@ -67,10 +68,11 @@ kill -0 $spid 2>/dev/null || { echo "the server died"; exit 1; }
 [ -n "${M3_SOAK_OUT:-}" ] && cp "$work/samples" "$M3_SOAK_OUT"
 bad_writes=$(grep -vc '^2' "$work/writes" || true)
 awk -v w="$(wc -l < "$work/writes")" -v bw="$bad_writes" -v e="$errors" -v f="$first_p99" -v l="$last_p99" '
-  NR == 7 {r1 = $2; v1 = $3}  # one minute in: caches warm, the first segments merged
-  {r = $2; v = $3; th = $4; fd = $5; if ($2 > rmax) rmax = $2}
+  NR == 7 {r1 = $2; v1 = $3}   # one minute in
+  NR == 31 {r5 = $2; a5 = $5}  # five minutes in: caches warm, every worker thread started
+  {r = $2; v = $3; th = $4; a = $5; f = $6; fd = $7; if ($2 > rmax) rmax = $2}
   END {
-    printf "RSS %d MB after 1 min -> %d MB at the end (%+.1f %%; max %d), VmSize %d -> %d MB, threads %d, fds %d\n",
-           r1, r, (r - r1) * 100.0 / r1, rmax, v1, v, th, fd
+    printf "RSS %d MB after 1 min, %d MB after 5 min -> %d MB at the end (%+.1f %% since 5 min; max %d); anonymous %d -> %d MB, file-backed %d MB; VmSize %d -> %d MB, threads %d, fds %d\n",
+           r1, r5, r, (r - r5) * 100.0 / r5, rmax, a5, a, f, v1, v, th, fd
     printf "search error replies %d; write requests %d, not 2xx: %d; p99 first minute (%s) vs last (%s)\n", e, w, bw, f, l
   }' "$work/samples"
