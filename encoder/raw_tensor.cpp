@@ -92,8 +92,11 @@ DType dtype_from_name(const std::string& name, const std::string& origin) {
 }
 
 int64_t RawTensor::numel() const {
+  // Checked: shapes come from files (safetensors headers, pickles), and a product past int64 was
+  // undefined behaviour before any size check could see it.
   int64_t n = 1;
-  for (auto s : shape) n *= s;
+  for (auto s : shape)
+    if (s < 0 || __builtin_mul_overflow(n, s, &n)) throw Error("tensor shape " + shape_string() + " is negative or too large");
   return n;
 }
 
