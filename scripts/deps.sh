@@ -11,7 +11,8 @@ tp="$root/third_party"
 pkgs=(build-essential cmake ccache pkg-config git libtorch-dev libopenblas0-openmp libopenblas-dev
       librocksdb-dev libboost-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
       libcli11-dev libspdlog-dev libfmt-dev libstreamvbyte-dev libxxhash-dev protobuf-compiler
-      libprotobuf-dev python3-torch python3-sentencepiece sentencepiece wrk dpkg-dev)
+      libprotobuf-dev python3-torch python3-sentencepiece sentencepiece wrk dpkg-dev
+      clang libclang-rt-14-dev)  # the last two: libFuzzer for bench/fuzz.sh and scripts/fuzz_ci.sh
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
