@@ -17,11 +17,18 @@ std::string hex(uint64_t v) {
   return b;
 }
 json file_json(const FileEntry& f) { return {{"name", f.name}, {"size", f.size}, {"xxh3", hex(f.xxh3)}}; }
+// Exactly 16 hex digits, as hex() writes them. std::stoull threw std::out_of_range past 64 bits and
+// accepted "-1", " 12" or "12zz" (tests/fuzz/fuzz_manifest.cpp, with the MANIFEST checksum recomputed).
+uint64_t parse_hex64(const std::string& s) {
+  if (s.size() != 16 || s.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+    throw CorruptionError("checksum '" + s + "' is not 16 hex digits");
+  return std::stoull(s, nullptr, 16);
+}
 FileEntry file_from(const json& j) {
   FileEntry f;
   f.name = j.at("name").get<std::string>();
   f.size = j.at("size").get<uint64_t>();
-  f.xxh3 = std::stoull(j.at("xxh3").get<std::string>(), nullptr, 16);
+  f.xxh3 = parse_hex64(j.at("xxh3").get<std::string>());
   if (f.name.empty() || f.name.find("..") != std::string::npos || f.name[0] == '/') throw CorruptionError("bad file name '" + f.name + "'");
   return f;
 }
@@ -78,6 +85,10 @@ Manifest Manifest::parse(const std::string& text, const std::string& path) {
     for (const auto& s : j.at("segments")) {
       SegmentMeta sm;
       sm.name = s.at("name").get<std::string>();
+      // Segment directories are seg-<generation>; any other name (a path, "..") would make open()
+      // read, and its cleanup remove, outside the collection.
+      if (sm.name.rfind("seg-", 0) != 0 || sm.name.find_first_of("/\\") != std::string::npos || sm.name.find("..") != std::string::npos)
+        throw CorruptionError("bad segment name '" + sm.name + "'");
       sm.n_docs = s.at("n_docs").get<uint64_t>();
       sm.first_doc = s.at("first_doc").get<int64_t>();
       sm.last_doc = s.at("last_doc").get<int64_t>();

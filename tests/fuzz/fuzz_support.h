@@ -1,4 +1,4 @@
-// What every fuzz target shares (tests/fuzz/README.md tells the whole story):
+// What every fuzz target shares (README.md, "Fuzzing", tells the whole story):
 //   - m3_fuzz_seeds(): each target's valid starting inputs, synthesised from m3's own writers or the
 //     test fixtures, so the fuzzer starts from the format's real shape and nothing large is committed;
 //   - fuzz_file(): the input written to a file, for readers that take a path (one private directory
