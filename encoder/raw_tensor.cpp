@@ -108,10 +108,14 @@ std::string RawTensor::shape_string() const {
 
 std::vector<float> RawTensor::to_float() const {
   const int64_t n = numel();
+  if (data.size() != static_cast<size_t>(n) * dtype_size(dtype))
+    throw Error("tensor of shape " + shape_string() + " holds " + std::to_string(data.size()) + " bytes");
   std::vector<float> out(static_cast<size_t>(n));
   const char* p = data.data();
   switch (dtype) {
-    case DType::F32: std::memcpy(out.data(), p, n * 4); break;
+    // n == 0: an empty vector's data() may be null, and memcpy(null, null, 0) is undefined
+    // (UBSan, tests/fuzz/fuzz_safetensors.cpp with a [0, 4] tensor).
+    case DType::F32: if (n > 0) std::memcpy(out.data(), p, n * 4); break;
     case DType::F16:
       for (int64_t i = 0; i < n; ++i) { uint16_t h; std::memcpy(&h, p + 2 * i, 2); out[i] = half_to_float(h); }
       break;
