@@ -25,13 +25,7 @@ void read_field(const nlohmann::json& j, const char* name, T& out, const std::st
 // converts 1e21 with undefined behaviour (found by tests/fuzz/fuzz_model_config.cpp).
 void read_field(const nlohmann::json& j, const char* name, int& out, const std::string& origin) {
   if (!j.contains(name)) return;
-  const nlohmann::json& v = j.at(name);
-  const bool fits = v.is_number_unsigned()  ? v.get<uint64_t>() <= uint64_t(INT_MAX)
-                    : v.is_number_integer() ? v.get<int64_t>() >= INT_MIN && v.get<int64_t>() <= INT_MAX
-                                            : false;
-  if (!fits) throw Error(origin + ": field '" + name + "' must be an integer in [" + std::to_string(INT_MIN) + ", " +
-                         std::to_string(INT_MAX) + "], got " + v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  out = int(v.get<int64_t>());
+  out = int(json_integer(j.at(name), INT_MIN, INT_MAX, origin + ": field '" + name + "'"));
 }
 }  // namespace
 
