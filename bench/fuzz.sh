@@ -17,7 +17,7 @@ if [ $# -lt 2 ]; then
 fi
 target=$1 runs=$2
 shift 2
-echo "$targets" | grep -qx "$target" || { echo "unknown target '$target'; targets:" $targets >&2; exit 2; }
+grep -qx "$target" <<<"$targets" || { echo "unknown target '$target'; targets:" $targets >&2; exit 2; }
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DM3_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI's short, real fuzzing run: every libFuzzer target for a few seconds (M3_CI_FUZZ_SECONDS, default 3)
+# CI's short, real fuzzing run: every libFuzzer target for a few seconds (M3_CI_FUZZ_SECONDS, default 2)
 # from its synthesised seeds and regression inputs. The replay of those inputs alone runs in every
 # ctest (tests/fuzz/replay.cmake); this adds new inputs under ASan + UBSan. Needs clang and
 # libclang-rt-14-dev (scripts/deps.sh installs them); skipped with a message when they are missing.
@@ -7,7 +7,7 @@
 # regression input in tests/fuzz/regressions/TARGET/ with the fix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${M3_CI_FUZZ_SECONDS:-3}
+secs=${M3_CI_FUZZ_SECONDS:-2}
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
 echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }' >"$probe/t.cpp"
