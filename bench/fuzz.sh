@@ -1,27 +1,30 @@
 #!/usr/bin/env bash
-# Runs one libFuzzer target: bench/fuzz.sh TARGET EXECUTIONS   (TARGET: corpus_line | manifest)
-# Builds build-fuzz/ with clang (-DM3_FUZZ=ON: only the parsers, ASan + UBSan + libFuzzer) if needed,
-# seeds the corpus from tests/fixtures-like inputs, and stops after EXECUTIONS runs (exit 0) or at the
-# first crash (libFuzzer writes crash-<hash> under build-fuzz/artifacts/, exit non-zero).
+# Runs one libFuzzer target:  bench/fuzz.sh TARGET EXECUTIONS [libFuzzer flags...]
+#                             bench/fuzz.sh                  (lists the targets)
+# TARGET is a tests/fuzz/fuzz_<TARGET>.cpp (corpus_line, manifest, sparse_index, ...). Builds build-fuzz/
+# with clang (-DM3_FUZZ=ON: only the readers, ASan + UBSan + libFuzzer) if needed, seeds the corpus
+# build-fuzz/corpus/TARGET with the target's own synthesised inputs (M3_FUZZ_WRITE_SEEDS) plus
+# tests/fuzz/regressions/TARGET, and stops after EXECUTIONS runs (exit 0) or at the first crash, leak,
+# sanitizer report or timeout (libFuzzer writes crash-<hash> etc. under build-fuzz/artifacts/TARGET/,
+# exit non-zero). A crash becomes a fix in the reader plus that file in tests/fuzz/regressions/TARGET/.
+# One process, one core: the machine is shared (no -jobs/-workers).
 set -euo pipefail
-target=${1:?usage: bench/fuzz.sh corpus_line|manifest EXECUTIONS}
-runs=${2:?usage: bench/fuzz.sh corpus_line|manifest EXECUTIONS}
 cd "$(dirname "$0")/.."
+targets=$(cd tests/fuzz && ls fuzz_*.cpp | sed -n 's/^fuzz_\(.*\)\.cpp$/\1/p' | grep -vx support)
+if [ $# -lt 2 ]; then
+  echo "usage: bench/fuzz.sh TARGET EXECUTIONS [libFuzzer flags...]; targets:" $targets >&2
+  exit 2
+fi
+target=$1 runs=$2
+shift 2
+grep -qx "$target" <<<"$targets" || { echo "unknown target '$target'; targets:" $targets >&2; exit 2; }
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DM3_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build build-fuzz -j2 --target "fuzz_$target"
-seeds=build-fuzz/seeds/$target
-mkdir -p "$seeds" build-fuzz/artifacts
-if [ -z "$(ls -A "$seeds")" ]; then
-  case $target in
-    corpus_line)
-      printf '%s' '{"docid":"a","title":"t","text":"hello","lang":"en","tags":[1,2,{"x":null}]}' >"$seeds/1"
-      printf 'id1\thello world\textra\n\xef\xbb\xbfid2\ttext\n' >"$seeds/2"
-      printf '{"_id":7,"text":"x\\u0000y"}\n{"docid":"b","text":"\xef\xbb\xbfz"}\n' >"$seeds/3" ;;
-    manifest)
-      for d in /tmp/m3eng_*/col; do [ -f "$d/MANIFEST" ] && cp "$d/MANIFEST" "$seeds/$(basename "$(dirname "$d")")"; done 2>/dev/null || true
-      printf '%s' '{"format":"m3-index","version":1,"generation":0,"next_doc":0,"settings":{},"codebook":null,"segments":[],"checksum":"0"}' >"$seeds/min" ;;
-  esac
-fi
-exec "build-fuzz/fuzz_$target" -runs="$runs" -max_len=65536 -timeout=10 -artifact_prefix=build-fuzz/artifacts/ "$seeds"
+cmake --build build-fuzz -j2 --target "fuzz_$target" >/dev/null
+corpus=build-fuzz/corpus/$target artifacts=build-fuzz/artifacts/$target
+mkdir -p "$corpus" "$artifacts" "tests/fuzz/regressions/$target"
+[ -n "$(ls -A "$corpus")" ] || M3_FUZZ_WRITE_SEEDS=$corpus "build-fuzz/fuzz_$target" >/dev/null
+# -rss_limit_mb: an input that makes a reader allocate what the file cannot back is a finding too.
+exec "build-fuzz/fuzz_$target" -runs="$runs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  -artifact_prefix="$artifacts/" "$@" "$corpus" "tests/fuzz/regressions/$target"

@@ -1,5 +1,7 @@
 #include "common/json_input.h"
 
+#include <cmath>
+
 #include "common/error.h"
 
 namespace m3 {
@@ -40,4 +42,34 @@ nlohmann::json parse_json_input(std::string_view text, const std::string& what, 
   }
 }
 
+namespace {
+std::string shown(const nlohmann::json& v) {
+  std::string s = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return s.size() > 64 ? s.substr(0, 64) + "..." : s;
+}
+}  // namespace
+
+int64_t json_integer(const nlohmann::json& v, int64_t lo, int64_t hi, const std::string& what) {
+  const bool ok = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(hi) && int64_t(v.get<uint64_t>()) >= lo
+                  : v.is_number_integer() ? v.get<int64_t>() >= lo && v.get<int64_t>() <= hi
+                                          : false;
+  if (!ok)
+    throw InvalidInputError(what + ": expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + shown(v));
+  return v.get<int64_t>();
+}
+
+uint64_t json_unsigned(const nlohmann::json& v, const std::string& what) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (v.is_number_integer() && v.get<int64_t>() >= 0) return uint64_t(v.get<int64_t>());
+  throw InvalidInputError(what + ": expected a non-negative integer, got " + shown(v));
+}
+
+double json_number(const nlohmann::json& v, double lo, double hi, const std::string& what) {
+  const double x = v.is_number() ? v.get<double>() : std::nan("");
+  if (!(x >= lo && x <= hi))
+    throw InvalidInputError(what + ": expected a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + shown(v));
+  return x;
+}
+
 }  // namespace m3
+

@@ -1,5 +1,6 @@
 #include "encoder/model_config.h"
 
+#include <climits>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -18,6 +19,13 @@ void read_field(const nlohmann::json& j, const char* name, T& out, const std::st
   } catch (const std::exception&) {
     throw Error(origin + ": field '" + name + "' has the wrong type");
   }
+}
+
+// An int field must be a JSON integer that fits an int: nlohmann's get<int>() truncates 1.5 and
+// converts 1e21 with undefined behaviour (found by tests/fuzz/fuzz_model_config.cpp).
+void read_field(const nlohmann::json& j, const char* name, int& out, const std::string& origin) {
+  if (!j.contains(name)) return;
+  out = int(json_integer(j.at(name), INT_MIN, INT_MAX, origin + ": field '" + name + "'"));
 }
 }  // namespace
 
@@ -50,6 +58,20 @@ ModelConfig ModelConfig::from_json_text(const std::string& text, const std::stri
   positive(c.intermediate_size, "intermediate_size");
   positive(c.vocab_size, "vocab_size");
   positive(c.type_vocab_size, "type_vocab_size");
+  auto token_id = [&](int v, const char* name) {
+    if (v < 0 || v >= c.vocab_size)
+      throw Error(origin + ": field '" + name + "' must be a token id in [0, vocab_size), got " + std::to_string(v));
+  };
+  token_id(c.pad_token_id, "pad_token_id");
+  token_id(c.bos_token_id, "bos_token_id");
+  token_id(c.eos_token_id, "eos_token_id");
+  auto fraction = [&](double v, const char* name, double lo, double hi) {
+    if (!(v >= lo && v < hi)) throw Error(origin + ": field '" + name + "' must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "), got " + std::to_string(v));
+  };
+  if (!(c.layer_norm_eps > 0 && c.layer_norm_eps < 1))
+    throw Error(origin + ": field 'layer_norm_eps' must be in (0, 1), got " + std::to_string(c.layer_norm_eps));
+  fraction(c.hidden_dropout_prob, "hidden_dropout_prob", 0, 1);
+  fraction(c.attention_probs_dropout_prob, "attention_probs_dropout_prob", 0, 1);
   if (c.hidden_size % c.num_attention_heads != 0)
     throw Error(origin + ": hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of num_attention_heads " +
                 std::to_string(c.num_attention_heads));

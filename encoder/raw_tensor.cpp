@@ -92,8 +92,11 @@ DType dtype_from_name(const std::string& name, const std::string& origin) {
 }
 
 int64_t RawTensor::numel() const {
+  // Checked: shapes come from files (safetensors headers, pickles), and a product past int64 was
+  // undefined behaviour before any size check could see it.
   int64_t n = 1;
-  for (auto s : shape) n *= s;
+  for (auto s : shape)
+    if (s < 0 || __builtin_mul_overflow(n, s, &n)) throw Error("tensor shape " + shape_string() + " is negative or too large");
   return n;
 }
 
@@ -105,10 +108,14 @@ std::string RawTensor::shape_string() const {
 
 std::vector<float> RawTensor::to_float() const {
   const int64_t n = numel();
+  if (data.size() != static_cast<size_t>(n) * dtype_size(dtype))
+    throw Error("tensor of shape " + shape_string() + " holds " + std::to_string(data.size()) + " bytes");
   std::vector<float> out(static_cast<size_t>(n));
   const char* p = data.data();
   switch (dtype) {
-    case DType::F32: std::memcpy(out.data(), p, n * 4); break;
+    // n == 0: an empty vector's data() may be null, and memcpy(null, null, 0) is undefined
+    // (UBSan, tests/fuzz/fuzz_safetensors.cpp with a [0, 4] tensor).
+    case DType::F32: if (n > 0) std::memcpy(out.data(), p, n * 4); break;
     case DType::F16:
       for (int64_t i = 0; i < n; ++i) { uint16_t h; std::memcpy(&h, p + 2 * i, 2); out[i] = half_to_float(h); }
       break;

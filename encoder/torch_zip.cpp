@@ -1,5 +1,6 @@
 #include "encoder/torch_zip.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -72,13 +73,21 @@ class ZipFile {
       if (p + 46 + nlen + xlen > cd.size()) throw Error(path_ + ": corrupt central directory");
       std::string name(&cd[p + 46], nlen);
       // zip64 extended information: the 0xFFFFFFFF fields, in order usize, csize, local offset.
-      for (size_t x = p + 46 + nlen; x + 4 <= p + 46 + nlen + xlen;) {
+      const size_t extra_end = p + 46 + nlen + xlen;
+      for (size_t x = p + 46 + nlen; x + 4 <= extra_end;) {
         const uint64_t id = le(&cd[x], 2), len = le(&cd[x + 2], 2);
         size_t q = x + 4;
+        const size_t field_end = std::min<size_t>(q + len, extra_end);  // each 8-byte read stays inside the field
         if (id == 1) {
-          if (usize == 0xFFFFFFFF) { usize = le(&cd[q], 8); q += 8; }
-          if (csize == 0xFFFFFFFF) { csize = le(&cd[q], 8); q += 8; }
-          if (local == 0xFFFFFFFF) { local = le(&cd[q], 8); q += 8; }
+          auto next = [&]() {
+            if (q + 8 > field_end) throw Error(path_ + ": corrupt zip64 extra field for '" + name + "'");
+            const uint64_t v = le(&cd[q], 8);
+            q += 8;
+            return v;
+          };
+          if (usize == 0xFFFFFFFF) usize = next();
+          if (csize == 0xFFFFFFFF) csize = next();
+          if (local == 0xFFFFFFFF) local = next();
         }
         x += 4 + len;
       }
@@ -99,7 +108,9 @@ class ZipFile {
 
 // ---------------------------------------------------------------- restricted unpickler
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+// Values are owned by the Unpickler's arena, not by each other: a pickle can make a list hold itself
+// (memo + APPEND), which leaked as a shared_ptr cycle (tests/fuzz/fuzz_torch_zip.cpp).
+using ValuePtr = Value*;
 struct Global { std::string module, name; };
 struct StorageRef { DType dtype; std::string key; int64_t numel; };
 struct TensorRef { StorageRef storage; int64_t offset; std::vector<int64_t> size, stride; };
@@ -111,11 +122,11 @@ struct Value {
   std::variant<None, bool, int64_t, double, std::string, Tuple, Dict, Global, StorageRef, TensorRef, Mark> v;
   bool is_list = false;  // a Tuple that came from EMPTY_LIST
 };
-ValuePtr make(decltype(Value::v) v) { auto p = std::make_shared<Value>(); p->v = std::move(v); return p; }
 
 class Unpickler {
  public:
   Unpickler(const std::vector<char>& data, std::string origin) : d_(data), origin_(std::move(origin)) {}
+  // The result and everything it refers to live as long as the Unpickler.
 
   ValuePtr run() {
     while (true) {
@@ -145,8 +156,8 @@ class Unpickler {
         case 0x85: { auto a = pop(); push(make(Tuple{a})); break; }
         case 0x86: { auto b = pop(), a = pop(); push(make(Tuple{a, b})); break; }
         case 0x87: { auto c = pop(), b = pop(), a = pop(); push(make(Tuple{a, b, c})); break; }
-        case 'a': { auto v = pop(); std::get<Tuple>(top()->v).push_back(v); break; }           // APPEND
-        case 'e': { auto items = pop_to_mark(); auto& l = std::get<Tuple>(top()->v); l.insert(l.end(), items.begin(), items.end()); break; }
+        case 'a': { auto v = pop(); as<Tuple>(top(), "APPEND to a non-list").push_back(v); break; }
+        case 'e': { auto items = pop_to_mark(); auto& l = as<Tuple>(top(), "APPENDS to a non-list"); l.insert(l.end(), items.begin(), items.end()); break; }
         case 'X': { uint32_t n = u32(); push(make(bytes(n))); break; }                           // BINUNICODE
         case 0x8c: { uint32_t n = u8(); push(make(bytes(n))); break; }                           // SHORT_BINUNICODE
         case 'J': push(make(static_cast<int64_t>(static_cast<int32_t>(u32())))); break;         // BININT
@@ -171,10 +182,10 @@ class Unpickler {
         case 0x89: push(make(false)); break;
         case 'N': push(make(None{})); break;
         case '}': push(make(Dict{})); break;                         // EMPTY_DICT
-        case 's': { auto v = pop(), k = pop(); std::get<Dict>(dict_top()->v).push_back({k, v}); break; }
+        case 's': { auto v = pop(), k = pop(); as<Dict>(top(), "SETITEM on a non-dict").push_back({k, v}); break; }
         case 'u': {
           auto items = pop_to_mark();
-          auto& dct = std::get<Dict>(dict_top()->v);
+          auto& dct = as<Dict>(top(), "SETITEMS on a non-dict");
           for (size_t i = 0; i + 1 < items.size(); i += 2) dct.push_back({items[i], items[i + 1]});
           break;
         }
@@ -197,7 +208,17 @@ class Unpickler {
   void push(ValuePtr v) { stack_.push_back(std::move(v)); }
   ValuePtr pop() { if (stack_.empty()) fail("pickle stack underflow"); auto v = stack_.back(); stack_.pop_back(); return v; }
   ValuePtr top() { if (stack_.empty()) fail("pickle stack underflow"); return stack_.back(); }
-  ValuePtr dict_top() { auto t = top(); if (!std::holds_alternative<Dict>(t->v)) fail("SETITEM on a non-dict"); return t; }
+  // Every variant access goes through as<T>: a pickle of the wrong shape is an Error, never
+  // std::bad_variant_access (found by tests/fuzz/fuzz_torch_zip.cpp: APPEND onto a non-list).
+  template <class T> T& as(const ValuePtr& v, const char* what) const {
+    if (!std::holds_alternative<T>(v->v)) fail(what);
+    return std::get<T>(v->v);
+  }
+  ValuePtr make(decltype(Value::v) v) {
+    arena_.push_back(std::make_unique<Value>());
+    arena_.back()->v = std::move(v);
+    return arena_.back().get();
+  }
   ValuePtr memo_at(size_t k) { auto it = memo_.find(k); if (it == memo_.end()) fail("bad memo reference"); return it->second; }
   Tuple pop_to_mark() {
     Tuple items;
@@ -213,7 +234,7 @@ class Unpickler {
   std::vector<int64_t> ints(const ValuePtr& v) const {
     if (!std::holds_alternative<Tuple>(v->v)) fail("expected a tuple of integers");
     std::vector<int64_t> out;
-    for (const auto& x : std::get<Tuple>(v->v)) out.push_back(integer(x));
+    for (const auto& x : as<Tuple>(v, "expected a tuple of integers")) out.push_back(integer(x));
     return out;
   }
   ValuePtr persistent_load(const ValuePtr& pid) {
@@ -233,7 +254,7 @@ class Unpickler {
   ValuePtr reduce(const ValuePtr& fn, const ValuePtr& args) {
     if (!std::holds_alternative<Global>(fn->v)) fail("REDUCE of a non-global");
     const auto& g = std::get<Global>(fn->v);
-    const auto& a = std::get<Tuple>(args->v);
+    const auto& a = as<Tuple>(args, "REDUCE arguments are not a tuple");
     if (g.module == "collections" && g.name == "OrderedDict") return make(Dict{});
     // LibTorch's pickle_save tags typed containers: restore_type_tag(value, "Dict[str, Tensor]") -> value.
     if (g.module == "torch.jit._pickle" && g.name == "restore_type_tag" && !a.empty()) return a[0];
@@ -249,17 +270,34 @@ class Unpickler {
   size_t pos_ = 0;
   std::vector<ValuePtr> stack_;
   std::map<size_t, ValuePtr> memo_;
+  std::vector<std::unique_ptr<Value>> arena_;
 };
 
 RawTensor materialise(const TensorRef& t, const std::vector<char>& storage, const std::string& origin) {
   const size_t es = dtype_size(t.storage.dtype);
-  if (storage.size() < static_cast<size_t>(t.storage.numel) * es)
+  if (t.storage.numel < 0 || static_cast<uint64_t>(t.storage.numel) > storage.size() / es)
     throw Error(origin + ": storage '" + t.storage.key + "' is shorter than its declared size");
   RawTensor r;
   r.dtype = t.storage.dtype;
   r.shape = t.size;
   if (t.size.size() != t.stride.size()) throw Error(origin + ": size and stride ranks differ");
+  // The view's last element, offset + sum (size-1)*stride, must lie inside the storage; computed
+  // without overflow before any index arithmetic (fuzzed sizes and strides are any int64).
+  int64_t last = t.offset;
+  bool empty = false;
+  for (size_t d = 0; d < t.size.size(); ++d) {
+    if (t.size[d] < 0 || t.stride[d] < 0) throw Error(origin + ": negative size or stride");
+    if (t.size[d] == 0) empty = true;
+    int64_t reach;
+    if (t.size[d] > 0 && (__builtin_mul_overflow(t.size[d] - 1, t.stride[d], &reach) || __builtin_add_overflow(last, reach, &last)))
+      throw Error(origin + ": tensor view runs outside its storage");
+  }
+  if (!empty && (t.offset < 0 || last >= t.storage.numel)) throw Error(origin + ": tensor view runs outside its storage");
   const int64_t n = r.numel();
+  // More elements than the storage holds means a broadcast (stride 0) view, which torch.save of a
+  // state dict never writes; refusing it bounds the allocation by the file's size.
+  if (n > t.storage.numel)
+    throw Error(origin + ": tensor view of " + std::to_string(n) + " elements over a storage of " + std::to_string(t.storage.numel));
   r.data.resize(static_cast<size_t>(n) * es);
   std::vector<int64_t> idx(t.size.size(), 0);
   for (int64_t i = 0; i < n; ++i) {

@@ -27,33 +27,6 @@ void put_str(std::string& out, const std::string& s) {
   out.append(reinterpret_cast<const char*>(&n), 4);
   out += s;
 }
-std::string encode(const DocRecord& r) {
-  std::string out;
-  put_str(out, r.docid);
-  put_str(out, r.title);
-  put_str(out, r.text);
-  put_str(out, r.metadata_json);
-  return out;
-}
-DocRecord decode(int64_t doc, const rocksdb::Slice& v) {
-  DocRecord r;
-  r.doc = doc;
-  size_t pos = 0;
-  auto get = [&](std::string& s) {
-    uint32_t n;
-    if (pos + 4 > v.size()) throw CorruptionError("doc store: record of doc " + std::to_string(doc) + " is corrupt");
-    std::memcpy(&n, v.data() + pos, 4);
-    pos += 4;
-    if (pos + n > v.size()) throw CorruptionError("doc store: record of doc " + std::to_string(doc) + " is corrupt");
-    s.assign(v.data() + pos, n);
-    pos += n;
-  };
-  get(r.docid);
-  get(r.title);
-  get(r.text);
-  get(r.metadata_json);
-  return r;
-}
 // RocksDB's status as the project's error kinds: I/O (incl. no space) -> IoError, corruption -> CorruptionError.
 [[noreturn]] void throw_status(const rocksdb::Status& s, const std::string& message) {
   if (s.IsIOError() || s.IsNoSpace() || s.IsTimedOut() || s.IsBusy() || s.IsTryAgain()) throw IoError(message);
@@ -65,6 +38,7 @@ void check(const rocksdb::Status& s, const std::string& what) {
   if (!s.ok()) throw_status(s, "doc store: " + what + ": " + s.ToString());
 }
 
+std::string_view view_of(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 }  // namespace
 
 void validate_docid(const std::string& docid) {
@@ -111,7 +85,7 @@ DocStore::~DocStore() = default;
 void DocStore::put(const std::vector<DocRecord>& records) {
   rocksdb::WriteBatch b;
   for (const auto& r : records) {
-    b.Put(doc_key(r.doc), encode(r));
+    b.Put(doc_key(r.doc), encode_doc_record(r));
     b.Put(id_prefix(r.docid) + be64(r.doc), "");
   }
   rocksdb::WriteOptions wo;
@@ -134,7 +108,7 @@ void DocStore::erase_from(int64_t first) {
   std::vector<DocRecord> gone;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(doc_key(first)); it->Valid() && it->key().starts_with("d"); it->Next())
-    gone.push_back(decode(from_be64(it->key().data() + 1), it->value()));
+    gone.push_back(decode_doc_record(from_be64(it->key().data() + 1), view_of(it->value())));
   check(it->status(), "scan");
   if (!gone.empty()) erase(gone);
 }
@@ -154,7 +128,7 @@ std::optional<DocRecord> DocStore::View::get(int64_t doc) const {
   rocksdb::Status s = db_->Get(ro, doc_key(doc), &v);
   if (s.IsNotFound()) return std::nullopt;
   check(s, "get");
-  return decode(doc, v);
+  return decode_doc_record(doc, v);
 }
 
 std::vector<int64_t> DocStore::View::docs_of(const std::string& docid) const {
@@ -181,7 +155,7 @@ void DocStore::View::for_each_while(const std::function<bool(const DocRecord&)>&
   ro.snapshot = snap_.get();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   for (it->Seek("d"); it->Valid() && it->key().starts_with("d"); it->Next())
-    if (!fn(decode(from_be64(it->key().data() + 1), it->value()))) break;
+    if (!fn(decode_doc_record(from_be64(it->key().data() + 1), view_of(it->value())))) break;
   check(it->status(), "scan");
 }
 
@@ -191,7 +165,7 @@ void DocStore::View::for_each_in(int64_t first, int64_t last, const std::functio
   const std::string end = doc_key(last);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   for (it->Seek(doc_key(first)); it->Valid() && it->key().starts_with("d") && it->key().compare(end) <= 0; it->Next())
-    fn(decode(from_be64(it->key().data() + 1), it->value()));
+    fn(decode_doc_record(from_be64(it->key().data() + 1), view_of(it->value())));
   check(it->status(), "scan");
 }
 
@@ -200,6 +174,35 @@ size_t DocStore::approximate_bytes() const {
   db_->GetIntProperty("rocksdb.total-sst-files-size", &sst);
   db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
   return size_t(sst + mem);
+}
+
+std::string encode_doc_record(const DocRecord& r) {
+  std::string out;
+  put_str(out, r.docid);
+  put_str(out, r.title);
+  put_str(out, r.text);
+  put_str(out, r.metadata_json);
+  return out;
+}
+
+DocRecord decode_doc_record(int64_t doc, std::string_view v) {
+  DocRecord r;
+  r.doc = doc;
+  size_t pos = 0;
+  auto get = [&](std::string& s) {
+    uint32_t n;
+    if (v.size() - pos < 4) throw CorruptionError("doc store: record of doc " + std::to_string(doc) + " is corrupt");
+    std::memcpy(&n, v.data() + pos, 4);
+    pos += 4;
+    if (v.size() - pos < n) throw CorruptionError("doc store: record of doc " + std::to_string(doc) + " is corrupt");
+    s.assign(v.data() + pos, n);
+    pos += n;
+  };
+  get(r.docid);
+  get(r.title);
+  get(r.text);
+  get(r.metadata_json);
+  return r;
 }
 
 }  // namespace m3

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rocksdb {
@@ -26,6 +27,12 @@ struct DocRecord {
   int64_t doc = -1;
   std::string docid, title, text, metadata_json;
 };
+
+// A record as the doc store keeps it (the value of "d"+doc): docid, title, text and metadata, each a
+// u32 length and bytes. decode_doc_record throws CorruptionError naming the doc on any value that is
+// not exactly that (tests/fuzz/fuzz_doc_record.cpp feeds it arbitrary bytes).
+std::string encode_doc_record(const DocRecord& r);
+DocRecord decode_doc_record(int64_t doc, std::string_view value);
 
 // Throws UsageError if a docid is empty, has a NUL byte, is longer than 1024 bytes or not UTF-8.
 void validate_docid(const std::string& docid);

@@ -1,6 +1,9 @@
 #include "index/index_settings.h"
 
+#include <cstdint>
+
 #include "common/error.h"
+#include "common/json_input.h"
 #include "index/multivec_codec.h"
 
 namespace m3 {
@@ -28,14 +31,15 @@ nlohmann::json IndexSettings::to_json() const {
 IndexSettings IndexSettings::from_json(const nlohmann::json& j, const std::string& what) {
   IndexSettings s;
   try {
-    s.dense_dim = j.at("dense_dim").get<int>();
-    s.multivec_dim = j.at("multivec_dim").get<int>();
+    // Numbers through json_input.h's checked reads: get<int>() of 1e21 is undefined behaviour.
+    s.dense_dim = int(json_integer(j.at("dense_dim"), INT32_MIN, INT32_MAX, what + ": settings.dense_dim"));
+    s.multivec_dim = int(json_integer(j.at("multivec_dim"), INT32_MIN, INT32_MAX, what + ": settings.multivec_dim"));
     s.dense_factory = j.at("dense_factory").get<std::string>();
     s.mv_codec = j.at("mv_codec").get<std::string>();
-    s.mv_bits = j.at("mv_bits").get<int>();
-    s.bm25_k1 = j.value("bm25_k1", 0.9f);
-    s.bm25_b = j.value("bm25_b", 0.4f);
-    s.merge_factor = j.value("merge_factor", 8);
+    s.mv_bits = int(json_integer(j.at("mv_bits"), INT32_MIN, INT32_MAX, what + ": settings.mv_bits"));
+    if (j.contains("bm25_k1")) s.bm25_k1 = float(json_number(j.at("bm25_k1"), -1e30, 1e30, what + ": settings.bm25_k1"));
+    if (j.contains("bm25_b")) s.bm25_b = float(json_number(j.at("bm25_b"), -1e30, 1e30, what + ": settings.bm25_b"));
+    if (j.contains("merge_factor")) s.merge_factor = int(json_integer(j.at("merge_factor"), INT32_MIN, INT32_MAX, what + ": settings.merge_factor"));
     s.extra = j.value("extra", nlohmann::json::object());
   } catch (const nlohmann::json::exception& e) {
     throw CorruptionError(what + ": settings: " + e.what());

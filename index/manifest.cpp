@@ -17,11 +17,18 @@ std::string hex(uint64_t v) {
   return b;
 }
 json file_json(const FileEntry& f) { return {{"name", f.name}, {"size", f.size}, {"xxh3", hex(f.xxh3)}}; }
+// Exactly 16 hex digits, as hex() writes them. std::stoull threw std::out_of_range past 64 bits and
+// accepted "-1", " 12" or "12zz" (tests/fuzz/fuzz_manifest.cpp, with the MANIFEST checksum recomputed).
+uint64_t parse_hex64(const std::string& s) {
+  if (s.size() != 16 || s.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+    throw CorruptionError("checksum '" + s + "' is not 16 hex digits");
+  return std::stoull(s, nullptr, 16);
+}
 FileEntry file_from(const json& j) {
   FileEntry f;
   f.name = j.at("name").get<std::string>();
-  f.size = j.at("size").get<uint64_t>();
-  f.xxh3 = std::stoull(j.at("xxh3").get<std::string>(), nullptr, 16);
+  f.size = json_unsigned(j.at("size"), "size");
+  f.xxh3 = parse_hex64(j.at("xxh3").get<std::string>());
   if (f.name.empty() || f.name.find("..") != std::string::npos || f.name[0] == '/') throw CorruptionError("bad file name '" + f.name + "'");
   return f;
 }
@@ -66,27 +73,31 @@ Manifest Manifest::parse(const std::string& text, const std::string& path) {
   Manifest m;
   try {
     if (j.value("format", "") != "m3-index") throw CorruptionError("not an m3 index manifest (format field)");
-    if (j.at("version").get<int>() != 1) throw CorruptionError("unsupported version " + j.at("version").dump());
+    if (json_integer(j.at("version"), INT64_MIN, INT64_MAX, "version") != 1) throw CorruptionError("unsupported version " + j.at("version").dump());
     std::string sum = j.at("checksum").get<std::string>();
     j.erase("checksum");
     std::string body = j.dump();
     if (hex(checksum_bytes(body.data(), body.size())) != sum) throw CorruptionError("checksum mismatch (corrupt)");
-    m.generation = j.at("generation").get<uint64_t>();
-    m.next_doc = j.at("next_doc").get<int64_t>();
+    m.generation = json_unsigned(j.at("generation"), "generation");
+    m.next_doc = json_integer(j.at("next_doc"), 0, INT64_MAX, "next_doc");
     m.settings = IndexSettings::from_json(j.at("settings"), path);
     if (!j.at("codebook").is_null()) m.codebook = file_from(j.at("codebook"));
     for (const auto& s : j.at("segments")) {
       SegmentMeta sm;
       sm.name = s.at("name").get<std::string>();
-      sm.n_docs = s.at("n_docs").get<uint64_t>();
-      sm.first_doc = s.at("first_doc").get<int64_t>();
-      sm.last_doc = s.at("last_doc").get<int64_t>();
+      // Segment directories are seg-<generation>; any other name (a path, "..") would make open()
+      // read, and its cleanup remove, outside the collection.
+      if (sm.name.rfind("seg-", 0) != 0 || sm.name.find_first_of("/\\") != std::string::npos || sm.name.find("..") != std::string::npos)
+        throw CorruptionError("bad segment name '" + sm.name + "'");
+      sm.n_docs = json_unsigned(s.at("n_docs"), "n_docs");
+      sm.first_doc = json_integer(s.at("first_doc"), INT64_MIN, INT64_MAX, "first_doc");
+      sm.last_doc = json_integer(s.at("last_doc"), INT64_MIN, INT64_MAX, "last_doc");
       for (const auto& f : s.at("files")) sm.files.push_back(file_from(f));
       if (!s.at("deletes").is_null()) sm.deletes = file_from(s.at("deletes"));
-      sm.n_deleted = s.at("n_deleted").get<uint64_t>();
+      sm.n_deleted = json_unsigned(s.at("n_deleted"), "n_deleted");
       sm.dense_factory = s.at("dense_factory").get<std::string>();
       sm.dense_fallback = s.at("dense_fallback").get<std::string>();
-      sm.bm25_total_len = s.at("bm25_total_len").get<double>();
+      sm.bm25_total_len = json_number(s.at("bm25_total_len"), 0, 1e300, "bm25_total_len");
       m.segments.push_back(std::move(sm));
     }
   } catch (const json::exception& e) {

@@ -128,16 +128,21 @@ std::string ResidualCodebook::serialize() const {
 }
 
 ResidualCodebook ResidualCodebook::deserialize(const std::string& bytes, const std::string& what) {
-  if (bytes.size() < 8 + 12 + 8 || checksum_bytes(bytes.data(), bytes.size() - 8) !=
-                                        *reinterpret_cast<const uint64_t*>(bytes.data() + bytes.size() - 8))
+  uint64_t stored = 0;  // memcpy: the trailer of a std::string is not 8-byte aligned (UBSan, fuzz_codebook)
+  if (bytes.size() >= 8) std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
+  if (bytes.size() < 8 + 12 + 8 || checksum_bytes(bytes.data(), bytes.size() - 8) != stored)
     throw CorruptionError(what + ": residual codebook corrupt or truncated (checksum mismatch)");
   BinaryReader r(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size() - 8, what);
   r.expect_magic("M3MVCB01");
   ResidualCodebook cb;
-  cb.dim = int(r.get<uint32_t>("dim"));
-  cb.bits = int(r.get<uint32_t>("bits"));
-  check_mv_bits(MvCodec::Residual, cb.bits);
+  const uint32_t dim = r.get<uint32_t>("dim"), bits = r.get<uint32_t>("bits");
   uint32_t k = r.get<uint32_t>("centroids");
+  // Bounds before any arithmetic: a dim past INT_MAX became negative, and centroid ids are u16.
+  if (dim == 0 || dim > 65536 || (bits != 1 && bits != 2 && bits != 4) || k == 0 || k > 65536)
+    throw CorruptionError(what + ": residual codebook header out of range (dim " + std::to_string(dim) + ", bits " +
+                          std::to_string(bits) + ", centroids " + std::to_string(k) + ")");
+  cb.dim = int(dim);
+  cb.bits = int(bits);
   const float* c = r.array<float>(size_t(k) * cb.dim, "centroids");
   cb.centroids.assign(c, c + size_t(k) * cb.dim);
   const int nb = 1 << cb.bits;
@@ -145,6 +150,7 @@ ResidualCodebook ResidualCodebook::deserialize(const std::string& bytes, const s
   cb.bucket_cutoffs.assign(co, co + nb - 1);
   const float* v = r.array<float>(nb, "bucket values");
   cb.bucket_values.assign(v, v + nb);
+  if (r.remaining() != 0) throw CorruptionError(what + ": residual codebook has " + std::to_string(r.remaining()) + " trailing bytes");
   cb.prepare_for_amx();
   return cb;
 }

@@ -70,7 +70,21 @@ std::unique_ptr<MultiVectorStore> MultiVectorStore::open(const std::string& path
   if (s->offsets_[0] != 0 || s->offsets_[s->n_docs_] != s->n_vectors_) throw CorruptionError(path + ": corrupt (offsets)");
   for (uint32_t i = 0; i < s->n_docs_; ++i)
     if (s->offsets_[i] > s->offsets_[i + 1]) throw CorruptionError(path + ": corrupt (offsets not ascending)");
+  // n_vectors x code_size must not wrap around (a huge count would pass the size check).
+  if (s->n_vectors_ > r.remaining() / s->enc_->code_size()) r.fail("codes");
   s->codes_ = r.array<uint8_t>(s->n_vectors_ * s->enc_->code_size(), "codes");
+  // Residual codes start with a u16 centroid id that decoding and MaxSim index the codebook with
+  // (found by tests/fuzz/fuzz_multivec_store.cpp: an id past the codebook read out of bounds).
+  if (MvCodec(codec) == MvCodec::Residual) {
+    const size_t k = cb->num_centroids(), cs = s->enc_->code_size();
+    for (uint64_t v = 0; v < s->n_vectors_; ++v) {
+      uint16_t id;
+      std::memcpy(&id, s->codes_ + v * cs, 2);
+      if (id >= k)
+        throw CorruptionError(path + ": corrupt (vector " + std::to_string(v) + " names centroid " + std::to_string(id) +
+                              " of a codebook of " + std::to_string(k) + ")");
+    }
+  }
   return s;
 }
 

@@ -48,6 +48,16 @@ class TermSlots {
   std::unordered_map<uint32_t, uint32_t> map_;
 };
 
+// Bytes a Stream VByte stream of `count` integers occupies (control bytes + data), read from its
+// control bytes; SIZE_MAX if the control bytes alone do not fit in `avail`.
+size_t streamvbyte_stream_bytes(const uint8_t* p, uint64_t count, uint64_t avail) {
+  const uint64_t ctrl = (count + 3) / 4;
+  if (ctrl > avail) return SIZE_MAX;
+  uint64_t data = 0;
+  for (uint64_t i = 0; i < count; ++i) data += ((p[i / 4] >> (2 * (i % 4))) & 3) + 1;
+  return size_t(ctrl + data);
+}
+
 }  // namespace
 
 void SparseIndexBuilder::add(const uint32_t* terms, const float* values, size_t n, float doc_len) {
@@ -212,20 +222,64 @@ std::unique_ptr<SparseIndex> SparseIndex::open(const std::string& path) {
   auto bad = [&](const std::string& what) { throw CorruptionError(path + ": corrupt (" + what + ")"); };
   if (post_bytes < kDecodePadding || s->block_offset_[s->n_blocks_] + kDecodePadding != post_bytes) bad("postings size");
   if (fwd_bytes < kDecodePadding || s->fwd_byte_[s->n_docs_] + kDecodePadding != fwd_bytes) bad("forward size");
-  if (s->fwd_offset_[s->n_docs_] != s->n_postings_) bad("forward offsets");
-  uint64_t total = 0;
-  for (uint64_t t = 0; t < s->n_terms_; ++t) {
-    const TermInfo& ti = s->info_[t];
-    if (t > 0 && s->terms_[t] <= s->terms_[t - 1]) bad("dictionary order");
-    if (ti.first_block + ti.n_blocks > s->n_blocks_ || ti.n_blocks != (ti.df + kBlockSize - 1) / kBlockSize || ti.max_impact > 255) bad("term info");
-    total += ti.df;
-  }
-  if (total != s->n_postings_) bad("posting count");
-  for (uint64_t b = 0; b < s->n_blocks_; ++b)
-    if (s->block_offset_[b] > s->block_offset_[b + 1] || s->block_last_[b] >= s->n_docs_) bad("block metadata");
-  for (uint32_t d = 0; d < s->n_docs_; ++d)
-    if (s->fwd_offset_[d] > s->fwd_offset_[d + 1] || s->fwd_byte_[d] > s->fwd_byte_[d + 1]) bad("forward offsets");
+  s->postings_bytes_total_ = post_bytes - kDecodePadding;
+  s->fwd_bytes_total_ = fwd_bytes - kDecodePadding;
+  s->check_lists(path);
   return s;
+}
+
+// Everything a search or a row read trusts, checked once at open (found by
+// tests/fuzz/fuzz_sparse_index.cpp: a list decoding to a doc past n_docs wrote out of bounds in the
+// exhaustive accumulator). Lists: each term's blocks follow the previous term's; each block is
+// exactly its Stream VByte docs plus its impacts; docs strictly ascending, below n_docs, ending at
+// the block's last doc; the block max is its largest impact (BMW skips on it) and at most the
+// term's. Forward store: each row's bytes are exactly its Stream VByte terms, strictly ascending.
+// Cost: one decode of every list and row, after the checksum pass has read the file anyway.
+void SparseIndex::check_lists(const std::string& path) const {
+  auto bad = [&](const std::string& what) { throw CorruptionError(path + ": corrupt (" + what + ")"); };
+  if (fwd_offset_[n_docs_] != n_postings_) bad("forward offsets");
+  uint64_t total = 0, next_block = 0;
+  uint32_t docs[kBlockSize];
+  for (uint64_t t = 0; t < n_terms_; ++t) {
+    const TermInfo& ti = info_[t];
+    if (t > 0 && terms_[t] <= terms_[t - 1]) bad("dictionary order");
+    if (ti.first_block != next_block || ti.n_blocks > n_blocks_ - next_block || ti.df == 0 ||
+        ti.n_blocks != (uint64_t(ti.df) + kBlockSize - 1) / kBlockSize || ti.max_impact > 255)
+      bad("term info of term " + std::to_string(terms_[t]));
+    next_block += ti.n_blocks;
+    total += ti.df;
+    uint32_t prev = 0;
+    for (uint64_t b = ti.first_block; b < next_block; ++b) {
+      const uint32_t count = uint32_t(b + 1 < next_block ? kBlockSize : ti.df - (b - ti.first_block) * kBlockSize);
+      if (block_offset_[b] > block_offset_[b + 1] || block_offset_[b + 1] > postings_bytes_total_) bad("block offsets");
+      const uint8_t* p = postings_ + block_offset_[b];
+      const uint64_t avail = block_offset_[b + 1] - block_offset_[b];
+      const size_t nb = streamvbyte_stream_bytes(p, count, avail);
+      if (nb == SIZE_MAX || nb + count != avail) bad("block " + std::to_string(b) + " size");
+      streamvbyte_delta_decode(p, docs, count, prev);
+      uint8_t mx = 0;
+      for (uint32_t i = 0; i < count; ++i) {
+        const bool first_of_list = b == ti.first_block && i == 0;
+        if (docs[i] >= n_docs_ || (!first_of_list && docs[i] <= (i ? docs[i - 1] : prev))) bad("postings of term " + std::to_string(terms_[t]));
+        mx = std::max(mx, p[nb + i]);
+      }
+      if (docs[count - 1] != block_last_[b] || mx != block_max_[b] || mx > ti.max_impact) bad("block metadata");
+      prev = docs[count - 1];
+    }
+  }
+  if (next_block != n_blocks_ || total != n_postings_) bad("posting count");
+  std::vector<uint32_t> row;
+  for (uint32_t d = 0; d < n_docs_; ++d) {
+    if (fwd_offset_[d] > fwd_offset_[d + 1] || fwd_byte_[d] > fwd_byte_[d + 1] || fwd_byte_[d + 1] > fwd_bytes_total_ ||
+        fwd_offset_[d + 1] - fwd_offset_[d] > UINT32_MAX)
+      bad("forward offsets");
+    const uint64_t count = fwd_offset_[d + 1] - fwd_offset_[d], avail = fwd_byte_[d + 1] - fwd_byte_[d];
+    if (streamvbyte_stream_bytes(fwd_terms_ + fwd_byte_[d], count, avail) != avail) bad("forward row " + std::to_string(d));
+    row.resize(count);
+    streamvbyte_delta_decode(fwd_terms_ + fwd_byte_[d], row.data(), uint32_t(count), 0);
+    for (size_t i = 1; i < count; ++i)
+      if (row[i] <= row[i - 1]) bad("forward row " + std::to_string(d) + " terms");
+  }
 }
 
 const TermInfo* SparseIndex::find_term(uint32_t term) const {

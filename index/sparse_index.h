@@ -91,11 +91,13 @@ class SparseIndex {
 
  private:
   SparseIndex() = default;
+  void check_lists(const std::string& path) const;  // CorruptionError unless every list and row decodes in bounds
   MappedFile file_;
   ImpactModel model_;
   float scale_ = 1.f;
   uint32_t n_docs_ = 0;
   uint64_t n_terms_ = 0, n_blocks_ = 0, n_postings_ = 0, postings_bytes_ = 0;
+  uint64_t postings_bytes_total_ = 0, fwd_bytes_total_ = 0;  // encoded bytes, without the decode padding
   const uint32_t* terms_ = nullptr;
   const TermInfo* info_ = nullptr;
   const uint32_t* block_last_ = nullptr;

@@ -1,14 +1,20 @@
 // libFuzzer target: one corpus line through the JSONL and TSV paths of CorpusReader (what m3 index,
 // m3 add and the HTTP server's documents go through). Any input must give a Document or an
 // InvalidInputError; a crash, hang, leak or sanitizer report is a bug.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdio>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "engine/corpus_reader.h"
+#include "tests/fuzz/fuzz_support.h"
+
+std::vector<std::string> m3_fuzz_seeds() {
+  return {R"({"docid":"a","title":"t","text":"hello","lang":"en","tags":[1,2,{"x":null}]})",
+          "id1\thello world\textra\n\xef\xbb\xbfid2\ttext\n",
+          "{\"_id\":7,\"text\":\"x\\u0000y\"}\n{\"docid\":\"b\",\"text\":\"\xef\xbb\xbfz\"}\n",
+          "{\"id\":\"c\",\"text\":\"t\",\"m\":{\"a\":[1.5,-2e3,true]}}\r\n\n{\"docid\":\"d\",\"text\":\"\"}\n"};
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -18,16 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const m3::InvalidInputError&) {
   }
   // The file path: the same bytes as a whole .jsonl and .tsv file (NULs, BOMs, CRs, many lines).
-  static const std::string dir = [] {
-    char t[] = "/tmp/m3fuzz_XXXXXX";
-    return std::string(mkdtemp(t));
-  }();
-  for (const char* name : {"/in.jsonl", "/in.tsv"}) {
-    const std::string path = dir + name;
-    if (FILE* f = std::fopen(path.c_str(), "wb")) {
-      std::fwrite(data, 1, size, f);
-      std::fclose(f);
-    }
+  for (const char* name : {"in.jsonl", "in.tsv"}) {
+    const std::string path = m3::fuzz::fuzz_file(name, data, size);
     try {
       m3::CorpusReader r(path);
       m3::Document d;
