@@ -8,7 +8,7 @@
 #   serve   `m3 serve` taking POST documents (10 per request) + commit from a client; killed, restarted:
 #           every commit the client saw acknowledged is there, and nothing half of one
 #
-#   bench/kill_test.sh [KILLS_PER_PHASE]        (default 100; the README's figure used 334 = 1,002 kills)
+#   bench/kill_test.sh [RUNS_PER_PHASE]        (default 100; about 2.5 SIGKILLs per 3 runs, see README)
 # Prints a line per phase: kills, finished runs/operations, violations (must be 0). Exit 1 on any.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
