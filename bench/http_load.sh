@@ -25,17 +25,6 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p build/demo; [ -s build/demo/sample.jsonl ] || python3 scripts/make_sample_corpus.py build/demo/sample.jsonl >/dev/null
 mflag=(); [ -n "$model" ] && mflag=(--model "$model")
 build/m3 index --corpus build/demo/sample.jsonl --collection "$work/data/sample" "${mflag[@]}" --dense HNSW32 --quiet --max-length 256
-cat > "$work/queries.lua" <<'LUA'
-local queries = {"file not found", "Datei nicht gefunden", "image au format PNG", "сетевое подключение",
-                 "圧縮されたアーカイブ", "音频文件", "documento de texto", "network connection failed"}
-local mode = os.getenv("M3_MODE")
-local i = 0
-request = function()
-  i = i + 1
-  local body = string.format('{"query": "%s", "mode": "%s", "k": 10}', queries[(i % #queries) + 1], mode)
-  return wrk.format("POST", "/collections/sample/search", {["Content-Type"] = "application/json"}, body)
-end
-LUA
 port=18391
 serve() {  # $1 binary, then extra serve flags
   local bin=$1; shift
@@ -55,7 +44,7 @@ ok_qps() {
   awk '/requests in/ {n = $1; t = $4; sub(/s,?$/, "", t)} /Non-2xx/ {bad = $5} END {printf "%.2f", (n - bad) / t}' "$1"
 }
 run() {  # $1 mode, $2 connections -> "qps p50 p99"
-  M3_MODE=$1 wrk -t1 -c"$2" -d"${secs}s" --latency -s "$work/queries.lua" "http://127.0.0.1:$port" > "$work/out.txt"
+  M3_MODE=$1 wrk -t1 -c"$2" -d"${secs}s" --latency -s "$root/bench/search_queries.lua" "http://127.0.0.1:$port" > "$work/out.txt"
   local qps p50 p99
   qps=$(ok_qps "$work/out.txt")
   p50=$(awk '$1=="50%" {print $2}' "$work/out.txt")

@@ -20,17 +20,6 @@ build/m3 serve --data "$work/data" --port $port --no-access-log 2>"$work/serve.l
 spid=$!
 for _ in $(seq 100); do curl -sf localhost:$port/health >/dev/null && break; sleep 0.1; done
 curl -sf -X POST localhost:$port/collections/sample/search -d '{"query": "warm up"}' >/dev/null
-cat > "$work/q.lua" <<'LUA'
-local queries = {"file not found", "Datei nicht gefunden", "image au format PNG", "сетевое подключение",
-                 "圧縮されたアーカイブ", "音频文件", "documento de texto", "network connection failed"}
-local mode = os.getenv("M3_MODE")
-local i = 0
-request = function()
-  i = i + 1
-  local body = string.format('{"query": "%s", "mode": "%s", "k": 10}', queries[(i % #queries) + 1], mode)
-  return wrk.format("POST", "/collections/sample/search", {["Content-Type"] = "application/json"}, body)
-end
-LUA
 ( b=0; while true; do  # the writer
     body=$(python3 -c "import json; print(json.dumps({'documents': [{'docid': f'soak-$((b % 50))-{j}', 'text': f'soak document $b {j}', 'metadata': {'batch': $b}} for j in range(10)]}))")
     curl -s -o /dev/null -w '%{http_code}\n' -X POST localhost:$port/collections/sample/documents -d "$body" >> "$work/writes"
@@ -53,7 +42,7 @@ while (( $(date +%s) - start < secs )); do
   mode=${modes[$((minute % 3))]}
   left=$(( secs - ($(date +%s) - start) )); d=$(( left < 60 ? left : 60 ))
   (( d < 5 )) && break
-  M3_MODE=$mode wrk -t1 -c16 -d"${d}s" --latency -s "$work/q.lua" "http://127.0.0.1:$port" > "$work/wrk"
+  M3_MODE=$mode wrk -t1 -c16 -d"${d}s" --latency -s "$root/bench/search_queries.lua" "http://127.0.0.1:$port" > "$work/wrk"
   qps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk")
   p99=$(awk '$1=="99%" {print $2}' "$work/wrk")
   bad=$(awk '/Non-2xx/ {n += $5} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$work/wrk")
@@ -70,9 +59,9 @@ bad_writes=$(grep -vc '^2' "$work/writes" || true)
 awk -v w="$(wc -l < "$work/writes")" -v bw="$bad_writes" -v e="$errors" -v f="$first_p99" -v l="$last_p99" '
   NR == 7 {r1 = $2; v1 = $3}   # one minute in
   NR == 31 {r5 = $2; a5 = $5}  # five minutes in: caches warm, every worker thread started
-  {r = $2; v = $3; th = $4; a = $5; f = $6; fd = $7; if ($2 > rmax) rmax = $2}
+  {r = $2; v = $3; th = $4; a = $5; fb = $6; fd = $7; if ($2 > rmax) rmax = $2}
   END {
     printf "RSS %d MB after 1 min, %d MB after 5 min -> %d MB at the end (%+.1f %% since 5 min; max %d); anonymous %d -> %d MB, file-backed %d MB; VmSize %d -> %d MB, threads %d, fds %d\n",
-           r1, r5, r, (r - r5) * 100.0 / r5, rmax, a5, a, f, v1, v, th, fd
+           r1, r5, r, (r5 ? (r - r5) * 100.0 / r5 : 0), rmax, a5, a, fb, v1, v, th, fd
     printf "search error replies %d; write requests %d, not 2xx: %d; p99 first minute (%s) vs last (%s)\n", e, w, bw, f, l
   }' "$work/samples"
