@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "encoder/embedding.h"
+#include "encoder/fusion_weights.h"
 
 namespace m3 {
 
@@ -12,11 +13,11 @@ float sparse_score(const Embedding& q, const Embedding& p);  // Σ shared ids w_
 float multivec_score(const Embedding& q, const Embedding& p);
 float multivec_score(const float* q, int nq, const float* p, int np, int dim);
 
-struct HeadWeights { float dense = 1.f, sparse = 0.3f, multivec = 1.f; };
 struct HeadScores { float dense = 0, sparse = 0, multivec = 0; };
-// w1·s_dense + w2·s_lex + w3·s_mul (not divided by the weight sum; the ranking is the same).
+// w1·s_dense + w2·s_lex + w3·s_mul (not divided by the weight sum; the ranking is the same). BM25, the
+// optional fourth head of the engine's fused modes, needs collection statistics and is not scored here.
 inline float hybrid_score(const HeadScores& s, const HeadWeights& w) {
-  return w.dense * s.dense + w.sparse * s.sparse + w.multivec * s.multivec;
+  return w[kDenseHead] * s.dense + w[kSparseHead] * s.sparse + w[kMultivecHead] * s.multivec;
 }
 HeadScores all_scores(const Embedding& q, const Embedding& p);
 

@@ -20,7 +20,12 @@ nlohmann::ordered_json default_fusion_weights(const FusionWeights& model) {
     std::snprintf(buf, sizeof buf, "%g", w);
     return std::stod(buf);
   };
-  return {{"dense+sparse", {shown(ds[0]), shown(ds[1])}}, {"all", {shown(all[0]), shown(all[1]), shown(all[2])}},
+  auto listed = [&](SearchMode mode, const HeadWeights& w) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (float x : shown_weights(mode, w)) out.push_back(shown(x));
+    return out;
+  };
+  return {{"dense+sparse", listed(SearchMode::DenseSparse, ds)}, {"all", listed(SearchMode::All, all)},
           {"from", model.all || model.dense_sparse ? std::string(kFusionWeightsFile) : std::string("the paper")}};
 }
 

@@ -1,6 +1,7 @@
 #include "engine/search_params.h"
 
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "common/error.h"
@@ -51,14 +52,15 @@ int SearchParams::effective_depth() const {
   }
 }
 
-std::array<float, 3> SearchParams::effective_weights() const {
+HeadWeights SearchParams::effective_weights() const {
   if (weights) return *weights;
   switch (mode) {
-    case SearchMode::Dense: return {1.f, 0.f, 0.f};
-    case SearchMode::Sparse: return {0.f, 1.f, 0.f};
-    case SearchMode::Multivec: return {0.f, 0.f, 1.f};
-    case SearchMode::DenseSparse: return {1.f, 0.3f, 0.f};
-    default: return {1.f, 0.3f, 1.f};
+    case SearchMode::Dense: return {1.f, 0.f, 0.f, 0.f};
+    case SearchMode::Sparse: return {0.f, 1.f, 0.f, 0.f};
+    case SearchMode::Multivec: return {0.f, 0.f, 1.f, 0.f};
+    case SearchMode::DenseSparse: return {1.f, 0.3f, 0.f, 0.f};
+    case SearchMode::Bm25: return {0.f, 0.f, 0.f, 1.f};
+    default: return {1.f, 0.3f, 1.f, 0.f};
   }
 }
 
@@ -81,14 +83,14 @@ void SearchParams::validate() const {
       if (!std::isfinite(w)) throw UsageError("weights must be finite numbers");
 }
 
-std::array<float, 3> parse_weights(const std::string& text) {
-  std::array<float, 3> w{0.f, 0.f, 0.f};
-  if (text.find_first_not_of(" \t") == std::string::npos) throw UsageError("weights: empty (expected 2 or 3 comma-separated numbers)");
+HeadWeights parse_weights(const std::string& text) {
+  HeadWeights w{0.f, 0.f, 0.f, 0.f};
+  if (text.find_first_not_of(" \t") == std::string::npos) throw UsageError("weights: empty (expected 2 to 4 comma-separated numbers)");
   std::stringstream ss(text);
   std::string item;
   int n = 0;
   while (std::getline(ss, item, ',')) {
-    if (n >= 3) throw UsageError("weights '" + text + "': at most three numbers (dense,sparse,multivec)");
+    if (n >= 4) throw UsageError("weights '" + text + "': at most four numbers (dense,sparse,multivec,bm25)");
     try {
       size_t used = 0;
       w[static_cast<size_t>(n)] = std::stof(item, &used);
@@ -99,10 +101,27 @@ std::array<float, 3> parse_weights(const std::string& text) {
     if (!std::isfinite(w[static_cast<size_t>(n)])) throw UsageError("weights '" + text + "': not finite");
     ++n;
   }
-  if (n < 2) throw UsageError("weights '" + text + "': expected 2 or 3 comma-separated numbers");
-  if (!(w[0] > 0 || w[1] > 0 || w[2] > 0))
+  if (n < 2) throw UsageError("weights '" + text + "': expected 2 to 4 comma-separated numbers");
+  if (!(w[0] > 0 || w[1] > 0 || w[2] > 0 || w[3] > 0))
     throw UsageError("weights '" + text + "': at least one weight must be positive (all zero or negative ranks nothing)");
   return w;
+}
+
+std::vector<float> shown_weights(SearchMode mode, const HeadWeights& w) {
+  std::vector<float> out{w[kDenseHead], w[kSparseHead]};
+  if (mode == SearchMode::All || w[kBm25Head] != 0) out.push_back(w[kMultivecHead]);
+  if (w[kBm25Head] != 0) out.push_back(w[kBm25Head]);
+  return out;
+}
+
+std::string weights_text(SearchMode mode, const HeadWeights& w) {
+  std::string out;
+  for (float x : shown_weights(mode, w)) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%g", out.empty() ? "" : ",", x);
+    out += buf;
+  }
+  return out;
 }
 
 }  // namespace m3

@@ -7,6 +7,8 @@
 //   dense+sparse  dense ∪ sparse top-depth (1000)     w1 s_dense + w2 s_lex          (1, 0.3)
 //   all           dense ∪ sparse top-depth (200)      w1 s_dense + w2 s_lex + w3 s_mul (1, 0.3, 1)
 //   bm25          BM25 over the M3 tokenizer's tokens BM25
+// BM25 is also an optional fourth head of the two weighted fused modes: with a weight w4 > 0 its
+// top-depth joins the candidates and + w4 BM25 joins the sum (weights [w1, w2, w3, w4]; 0 by default).
 // A model directory may recommend its own fused-mode weights (encoder/fusion_weights.h); the
 // collection fills them in when a request gives none.
 #pragma once
@@ -37,7 +39,7 @@ struct SearchParams {
   int k = 10;
   int offset = 0;                                // paging: skip this many hits of the ranking first
   int depth = 0;                                 // candidates per head; 0 = the mode's default
-  std::optional<std::array<float, 3>> weights;   // (dense, sparse, multivec); unset = the mode's default
+  std::optional<HeadWeights> weights;            // (dense, sparse, multivec, bm25); unset = the mode's default
   Fusion fusion = Fusion::Weighted;
   int rrf_k = 60;                                // reciprocal-rank fusion constant
   DenseSearchParams dense;                       // efSearch / nprobe
@@ -51,14 +53,20 @@ struct SearchParams {
   uint32_t filter_exact_scan_rows = 0;
 
   int effective_depth() const;
-  std::array<float, 3> effective_weights() const;
+  HeadWeights effective_weights() const;
   // These parameters with the model's recommended weights (m3_fusion.json) filled in where the
   // request gave none: weighted dense+sparse and all only.
   SearchParams with_model_weights(const FusionWeights& model) const;
   void validate() const;  // UsageError naming the parameter and its bounds
 };
 
-// Parses "1,0.3,1" (2 or 3 numbers; a missing third is 0).
-std::array<float, 3> parse_weights(const std::string& text);
+// Parses "1,0.3,1" or "1,0.3,1,0.5" (2 to 4 numbers: dense, sparse, multivec, bm25; missing ones are 0).
+HeadWeights parse_weights(const std::string& text);
+
+// The weights as the API shows them for a fused mode: dense+sparse [d, s], all [d, s, m], each with
+// BM25's weight appended (and dense+sparse's multivec 0 before it) when BM25 takes part.
+std::vector<float> shown_weights(SearchMode mode, const HeadWeights& w);
+// "1,0.3,1" / "1,0.3,0,0.5": shown_weights joined with commas (%g).
+std::string weights_text(SearchMode mode, const HeadWeights& w);
 
 }  // namespace m3

@@ -96,12 +96,12 @@ SearchParams parse_search_request(const json& request, const SearchBounds& bound
     const auto& w = request["weights"];
     const size_t want = p.mode == SearchMode::All ? 3 : 2;
     const char* heads = want == 3 ? "dense, sparse, multivec" : "dense, sparse";
-    if (!w.is_array() || w.size() != want)
+    if (!w.is_array() || (w.size() != want && w.size() != 4))
       throw UsageError(r.name("weights") + " must hold " + std::to_string(want) + " numbers (" + heads + ") for mode " + to_string(p.mode) +
-                       ", got " + w.dump());
-    std::array<float, 3> v{0.f, 0.f, 0.f};
+                       ", or 4 (dense, sparse, multivec, bm25), got " + w.dump().substr(0, 200));
+    HeadWeights v{0.f, 0.f, 0.f, 0.f};
     bool any = false;
-    for (size_t i = 0; i < want; ++i) {
+    for (size_t i = 0; i < w.size(); ++i) {
       if (!w[i].is_number()) throw UsageError(r.name("weights") + "[" + std::to_string(i) + "] must be a number, got " + w[i].dump());
       const double x = w[i].get<double>();
       if (!std::isfinite(x) || x < 0 || x > 1e6)
@@ -110,6 +110,8 @@ SearchParams parse_search_request(const json& request, const SearchBounds& bound
       any = any || x > 0;
     }
     if (!any) throw UsageError(r.name("weights") + " must not all be 0");
+    if (p.mode == SearchMode::DenseSparse && v[kMultivecHead] != 0)
+      throw UsageError(r.name("weights") + "[2] (multivec) must be 0 for mode dense+sparse, which has no multivec head; use mode all");
     p.weights = v;
   }
   p.dense.ef_search = r.integer("ef_search", p.dense.ef_search, 0, 100000);

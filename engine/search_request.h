@@ -6,7 +6,8 @@
 //   k                 integer            [1, max_k]
 //   offset            integer            [0, max_offset]           paging
 //   depth             integer            [0, max_depth]            0 = the mode's default
-//   weights           array of numbers   finite, >= 0, not all 0   2 for dense+sparse, 3 for all; no other mode
+//   weights           array of numbers   finite, >= 0, not all 0   2 for dense+sparse, 3 for all, or 4 with
+//                                                                  BM25's weight last (dense+sparse: multivec 0)
 //   fusion            string             weighted | rrf            dense+sparse and all only
 //   rrf_k             integer            [1, 100000]               with fusion rrf only
 //   ef_search, nprobe integer            [0, 100000]               0 = the index's default

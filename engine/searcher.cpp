@@ -82,6 +82,11 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
     dense_known = scores_by_doc(hits);
   };
   bool need_dense = false, need_sparse = false, need_mv = false;
+  // BM25 as the fourth head of a weighted fused mode: its top-depth joins the candidates.
+  const bool fused = p.mode == SearchMode::DenseSparse || p.mode == SearchMode::All;
+  const bool need_bm25 = fused && w[kBm25Head] > 0;
+  const std::vector<int32_t> bm25_tokens = need_bm25 ? query_tokens(q) : std::vector<int32_t>{};
+  if (need_bm25) add_unique(docs, seen, snap.bm25_search(bm25_tokens, depth, p.sparse_algo, mask));
   switch (p.mode) {
     case SearchMode::Dense:
       add_dense(k);
@@ -137,34 +142,41 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
     const auto s = snap.sparse_scores(q.sparse, docs);
     for (size_t i = 0; i < cand.size(); ++i) cand[i].scores.sparse = s[i];
   }
+  if (need_bm25) {
+    const auto s = snap.bm25_scores(bm25_tokens, docs);
+    for (size_t i = 0; i < cand.size(); ++i) cand[i].scores.bm25 = s[i];
+  }
   if (need_mv && !cand.empty()) {
     auto s = snap.multivec_scores(q.colbert.data(), q.colbert_rows, docs);
     for (size_t i = 0; i < cand.size(); ++i) cand[i].scores.multivec = s[i];
   }
 
   // Single-head modes rank by that head; fused modes by the weighted sum or RRF.
-  auto head_value = [](const HitScores& s, int h) {
-    const auto& v = h == 0 ? s.dense : h == 1 ? s.sparse : s.multivec;
+  auto head_value = [](const HitScores& s, size_t h) {
+    const auto& v = h == kDenseHead ? s.dense : h == kSparseHead ? s.sparse : h == kMultivecHead ? s.multivec : s.bm25;
     return v.value_or(0.f);
   };
-  std::array<float, 3> weights = w;
-  if (p.mode == SearchMode::Dense) weights = {1, 0, 0};
-  if (p.mode == SearchMode::Sparse) weights = {0, 1, 0};
-  if (p.mode == SearchMode::Multivec && !p.weights) weights = {0, 0, 1};
-  if (p.fusion == Fusion::Rrf && (p.mode == SearchMode::DenseSparse || p.mode == SearchMode::All || p.mode == SearchMode::Multivec)) {
+  HeadWeights weights = w;
+  if (p.mode == SearchMode::Dense) weights = {1, 0, 0, 0};
+  if (p.mode == SearchMode::Sparse) weights = {0, 1, 0, 0};
+  if (p.mode == SearchMode::Multivec && !p.weights) weights = {0, 0, 1, 0};
+  const bool computed[4] = {need_dense, need_sparse, need_mv, need_bm25};
+  if (p.fusion == Fusion::Rrf && (fused || p.mode == SearchMode::Multivec)) {
     for (auto& c : cand) c.score = 0;
-    for (int h = 0; h < 3; ++h) {
-      if (weights[static_cast<size_t>(h)] == 0) continue;
-      if ((h == 0 && !need_dense) || (h == 1 && !need_sparse) || (h == 2 && !need_mv)) continue;
+    for (size_t h = 0; h < weights.size(); ++h) {
+      if (weights[h] == 0 || !computed[h]) continue;
       std::vector<float> values;
       for (const auto& c : cand) values.push_back(head_value(c.scores, h));
       auto rank = ranks_of(cand, values);
       for (size_t i = 0; i < cand.size(); ++i)
-        cand[i].score += weights[static_cast<size_t>(h)] / static_cast<float>(p.rrf_k + rank[i] + 1);
+        cand[i].score += weights[h] / static_cast<float>(p.rrf_k + rank[i] + 1);
     }
   } else {
-    for (auto& c : cand) c.score = weights[0] * head_value(c.scores, 0) + weights[1] * head_value(c.scores, 1) +
-                                   weights[2] * head_value(c.scores, 2);
+    for (auto& c : cand) {
+      c.score = 0;
+      for (size_t h = 0; h < weights.size(); ++h)
+        if (weights[h] != 0) c.score += weights[h] * head_value(c.scores, h);
+    }
   }
   const size_t top = std::min<size_t>(static_cast<size_t>(k), cand.size());
   std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(top), cand.end(),

@@ -135,7 +135,9 @@ Response handle_search(RouteContext& ctx) {
   if (used.fusion == Fusion::Weighted && (used.mode == SearchMode::DenseSparse || used.mode == SearchMode::All)) {
     const auto w = used.effective_weights();  // the request's, the model's (m3_fusion.json) or the paper's
     auto shown = [](float x) { return std::stod(std::to_string(x)); };  // 0.3, not the float's 0.30000001192...
-    reply["weights"] = used.mode == SearchMode::All ? json{shown(w[0]), shown(w[1]), shown(w[2])} : json{shown(w[0]), shown(w[1])};
+    json listed = json::array();
+    for (float x : shown_weights(used.mode, w)) listed.push_back(shown(x));
+    reply["weights"] = listed;
   }
   return json_reply(200, reply, ctx.req);
 }

@@ -203,6 +203,18 @@ std::vector<float> Snapshot::sparse_scores(const SparseVector& q, const std::vec
   return out;
 }
 
+std::vector<float> Snapshot::bm25_scores(const std::vector<int32_t>& ids, const std::vector<int64_t>& docs) const {
+  const auto qq = quantize_query(bm25_query(ids));
+  std::vector<float> out;
+  out.reserve(docs.size());
+  for (int64_t doc : docs) {
+    auto loc = locate(doc);
+    if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(doc));
+    out.push_back(loc->part->seg->bm25()->score(qq, loc->row));
+  }
+  return out;
+}
+
 float Snapshot::bm25_score(const std::vector<int32_t>& ids, int64_t doc) const {
   auto loc = locate(doc);
   if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(doc));

@@ -95,6 +95,8 @@ class Snapshot {
   // sparse_score for many docs (out[i] for docs[i]), the query quantised once.
   std::vector<float> sparse_scores(const SparseVector& q, const std::vector<int64_t>& docs) const;
   float bm25_score(const std::vector<int32_t>& query_token_ids, int64_t doc) const;
+  // bm25_score for many docs, the query weighted and quantised once (the scores bm25_search gives).
+  std::vector<float> bm25_scores(const std::vector<int32_t>& query_token_ids, const std::vector<int64_t>& docs) const;
   // s_mul (MaxSim) of q (nq x multivec_dim) against each doc, in the order given.
   std::vector<float> multivec_scores(const float* q, int nq, const std::vector<int64_t>& docs) const;
 

@@ -88,6 +88,57 @@ def held_out(paragraph, percent):
     return percent > 0 and fnv1a64(paragraph.strip(" \t\r\n").encode("utf-8")) % 100 < percent
 
 
+def read_squad_parts(paths):
+    paragraphs, questions = [], []
+    for path in paths:
+        p, q = read_squad(path)
+        questions += [(text, pid + len(paragraphs)) for text, pid in q]
+        paragraphs += p
+    return paragraphs, questions
+
+
+def join_words(words):
+    """trainer/prep_qa.cpp join_words: FacQA's pre-tokenised words back to text (the same bytes, so the
+    held-out hash agrees)."""
+    text, glue_next = "", False
+    for w in words:
+        closing = len(w) == 1 and w in ".,?!;:)%]"
+        if text and not closing and not glue_next:
+            text += " "
+        text += w
+        glue_next = w in ("(", "[")
+    return text
+
+
+def read_facqa(paths):
+    import ast
+    import csv
+    index, paragraphs, questions = {}, [], []
+    for path in paths:
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                q, p = join_words(ast.literal_eval(row["question"])), join_words(ast.literal_eval(row["passage"]))
+                if not p:
+                    continue
+                if p not in index:
+                    index[p] = len(paragraphs)
+                    paragraphs.append(p)
+                questions.append((q, index[p]))
+    return paragraphs, questions
+
+
+def new_qa_sets():
+    """The QA sets added in 2026-12 (JaQuAD, PIAF, FacQA): the shipped model before that date never saw
+    them, so with --holdout-percent their held-out paragraphs are unseen by every model trained since."""
+    jaquad = sorted(os.path.join(DATA, "jaquad", n) for n in os.listdir(os.path.join(DATA, "jaquad")) if n.startswith("jaquad_dev"))
+    facqa = [os.path.join(DATA, "facqa", n) for n in ("train_preprocess.csv.gz", "valid_preprocess.csv.gz")]
+    return {
+        "jaquad-ja": read_squad_parts(jaquad),
+        "piaf-fr": read_squad(os.path.join(DATA, "piaf", "piaf-v1.0.json.gz")),
+        "facqa-id": read_facqa(facqa),
+    }
+
+
 def qa_sets():
     afriqa_dir = os.path.join(DATA, "afriqa")
     afriqa = sorted(os.path.join(afriqa_dir, n) for n in os.listdir(afriqa_dir) if n.endswith(".dev.json.gz"))
@@ -101,18 +152,30 @@ def qa_sets():
     }
 
 
-def grid_all():
+# BM25's weight (the fourth head): BM25 scores run to tens where the model's heads stay near 1, so its
+# weights are small; 0 = without BM25 (the ablation row).
+BM25_GRID = (0, 0.003, 0.01, 0.03, 0.1)
+
+
+def grid_all(bm25):
     # Only ratios matter for ranking: sparse fixed at 1, dense and multivec relative to it. The paper's
     # point (1, 0.3, 1) = (3.33, 1, 3.33) is in the grid's span and added explicitly.
-    pts = [(d, 1.0, m) for d in (0, 0.1, 0.2, 0.35, 0.5, 1.0) for m in (0.1, 0.25, 0.5, 1.0, 1.5, 2.5, 4.0, 6.0)]
-    return [(1.0, 0.3, 1.0)] + pts
+    dense, multivec = ((0, 0.1, 0.2, 0.5, 1.0), (0.25, 0.5, 1.0, 2.5, 4.0)) if bm25 else \
+        ((0, 0.1, 0.2, 0.35, 0.5, 1.0), (0.1, 0.25, 0.5, 1.0, 1.5, 2.5, 4.0, 6.0))
+    pts = [(d, 1.0, m, b) for b in (BM25_GRID if bm25 else (0,)) for d in dense for m in multivec]
+    return [(1.0, 0.3, 1.0, 0)] + pts
 
 
-def grid_dense_sparse():
-    return [(1.0, 0.3)] + [(d, 1.0) for d in (0, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0, 2.0)]
+def grid_dense_sparse(bm25):
+    return [(1.0, 0.3, 0, 0)] + [(d, 1.0, 0, b) for b in (BM25_GRID if bm25 else (0,))
+                                 for d in (0, 0.05, 0.1, 0.2, 0.35, 0.5, 1.0, 2.0)]
 
 
-def fmt(w):
+def fmt(w, mode="all"):
+    """As `m3` takes and shows them: trailing BM25 0 dropped, dense+sparse without its multivec 0."""
+    w = list(w)
+    if w[3] == 0:
+        w = w[:3] if mode == "all" else w[:2]
     return ",".join("%g" % x for x in w)
 
 
@@ -132,11 +195,14 @@ def main():
     ap.add_argument("--write", action="store_true", help="write <model>/m3_fusion.json")
     ap.add_argument("--holdout-percent", type=int, default=0,
                     help="score only questions whose paragraph train-prep --qa-holdout-percent kept out of training")
+    ap.add_argument("--sets", choices=("old", "new"), default="old",
+                    help="old: ARCD, JSQuAD, DRCD, CMRC, iApp, AfriQA; new: JaQuAD dev, PIAF, FacQA (added 2026-12)")
+    ap.add_argument("--no-bm25", action="store_true", help="fit three heads only (the weights before BM25 joined the fusion)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     results = {}  # (mode, weights) -> {set: ndcg}
     heads = {}
-    for name, (paragraphs, questions) in qa_sets().items():
+    for name, (paragraphs, questions) in (new_qa_sets() if a.sets == "new" else qa_sets()).items():
         if a.holdout_percent:
             questions = [(q, pid) for q, pid in questions if held_out(paragraphs[pid], a.holdout_percent)]
         rng = random.Random(42)
@@ -157,15 +223,15 @@ def main():
         col = os.path.join(d, "col-" + hashlib.sha1(os.path.abspath(a.model).encode()).hexdigest()[:10])
         run([a.m3, "index", "--corpus", corpus, "--collection", col, "--model", a.model, "--max-length", "512", "--quiet"])
         print("%s: %d paragraphs, %d questions" % (name, len(paragraphs), len(questions)), file=sys.stderr, flush=True)
-        for mode, grid in (("all", grid_all()), ("dense+sparse", grid_dense_sparse())):
+        for mode, grid in (("all", grid_all(not a.no_bm25)), ("dense+sparse", grid_dense_sparse(not a.no_bm25))):
             out = os.path.join(d, mode.replace("+", "_") + ".json")
             run([a.m3, "eval", "--collection", col, "--model", a.model, "--topics", topics, "--qrels", qrels,
-                 "--mode", mode, "--sweep-weights"] + [fmt(w) for w in grid] + ["--json", out])
+                 "--mode", mode, "--sweep-weights"] + [fmt(w, mode) for w in grid] + ["--json", out])
             for row, w in zip(json.load(open(out)), grid):
                 results.setdefault((mode, w), {})[name] = row["ndcg@10"]
         out = os.path.join(d, "heads.json")
         run([a.m3, "eval", "--collection", col, "--model", a.model, "--topics", topics, "--qrels", qrels,
-             "--mode", "dense", "sparse", "multivec", "--json", out])
+             "--mode", "dense", "sparse", "multivec", "bm25", "--json", out])
         for row in json.load(open(out)):
             heads.setdefault(row["mode"], {})[name] = row["ndcg@10"]
 
@@ -179,20 +245,28 @@ def main():
         rows = [(w, avg(m)) for (md, w), m in results.items() if md == mode]
         print("\n%s: weights -> nDCG@10 (average of %d sets)" % (mode, len(next(iter(results.values())))))
         for w, v in rows:
-            print("  %-16s %.4f%s" % (fmt(w), v, "   (the paper's)" if w[:2] == (1.0, 0.3) else ""))
+            print("  %-20s %.4f%s" % (fmt(w, mode), v, "   (the paper's)" if w[:2] == (1.0, 0.3) else ""))
         best[mode] = max(rows, key=lambda r: r[1])  # max keeps the first of equal values
-        print("best %s: %s (%.4f)" % (mode, fmt(best[mode][0]), best[mode][1]))
+        without = max((r for r in rows if r[0][3] == 0), key=lambda r: r[1])
+        best[mode + " without bm25"] = without
+        print("best %s: %s (%.4f); without BM25: %s (%.4f)" % (mode, fmt(best[mode][0], mode), best[mode][1],
+                                                             fmt(without[0], mode), without[1]))
+    as_listed = lambda mode, w: [float(x) for x in fmt(w, mode).split(",")]
     doc = {
-        "dense+sparse": list(best["dense+sparse"][0]),
-        "all": list(best["all"][0]),
-        "fitted_by": "scripts/fit_fusion_weights.py --questions %d%s" % (
-            a.questions, " --holdout-percent %d" % a.holdout_percent if a.holdout_percent else ""),
+        "dense+sparse": as_listed("dense+sparse", best["dense+sparse"][0]),
+        "all": as_listed("all", best["all"][0]),
+        "fitted_by": "scripts/fit_fusion_weights.py --questions %d --sets %s%s%s" % (
+            a.questions, a.sets, " --holdout-percent %d" % a.holdout_percent if a.holdout_percent else "",
+            " --no-bm25" if a.no_bm25 else ""),
         "fitted_on": "train-side QA sets of ../shared/data/train/qa (" + ", ".join(sorted(heads["dense"])) + "); " +
                      ("only questions whose paragraph train-prep held out of training" if a.holdout_percent else
                       "the model was trained on these files too") + "; no evaluation (dev) data",
         "train_side_ndcg10": {
             "all": round(best["all"][1], 4), "dense+sparse": round(best["dense+sparse"][1], 4),
-            "all_paper_weights": round(avg(results[("all", (1.0, 0.3, 1.0))]), 4),
+            "all_paper_weights": round(avg(results[("all", (1.0, 0.3, 1.0, 0))]), 4),
+            "all_without_bm25": [as_listed("all", best["all without bm25"][0]), round(best["all without bm25"][1], 4)],
+            "dense+sparse_without_bm25": [as_listed("dense+sparse", best["dense+sparse without bm25"][0]),
+                                          round(best["dense+sparse without bm25"][1], 4)],
             **{k: round(avg(v), 4) for k, v in heads.items()}},
     }
     print(json.dumps(doc, indent=2, ensure_ascii=False))

@@ -121,7 +121,7 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
       for (const auto& q : f->qrels) qrels.push_back(read_qrels(q));
       auto c = Collection::open(f->collection, nullptr, f->model.model, Collection::Access::ReadOnly);
       if (!f->run_dir.empty()) ::mkdir(f->run_dir.c_str(), 0755);
-      std::vector<std::array<float, 3>> sweep;
+      std::vector<HeadWeights> sweep;
       for (const auto& w : f->sweep) sweep.push_back(parse_weights(w));
       if (!sweep.empty() && !f->search.weights.empty()) throw UsageError("give --weights or --sweep-weights, not both");
       std::set<std::string> run_paths;  // this invocation's: two rows never share a run file
@@ -178,7 +178,7 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
             SearchParams pw = p;
             pw.weights = w;
             char name[96];
-            std::snprintf(name, sizeof name, "%s@%g,%g,%g", mode.c_str(), w[0], w[1], w[2]);
+            std::snprintf(name, sizeof name, "%s@%s", mode.c_str(), weights_text(p.mode, w).c_str());
             in.run_path = run_path(in.label, name);
             rows.push_back(evaluate(*c, in, pw));
             rows.back().mode = name;

@@ -27,8 +27,7 @@ void print_hits(const std::string& query, const SearchParams& p, const SearchRes
   if (p.fusion == Fusion::Weighted && (p.mode == SearchMode::DenseSparse || p.mode == SearchMode::All)) {
     const auto w = p.effective_weights();
     char buf[96];
-    if (p.mode == SearchMode::All) std::snprintf(buf, sizeof buf, ", weights %g,%g,%g", w[0], w[1], w[2]);
-    else std::snprintf(buf, sizeof buf, ", weights %g,%g", w[0], w[1]);
+    std::snprintf(buf, sizeof buf, ", weights %s", weights_text(p.mode, w).c_str());
     weights = buf;
   }
   std::printf("query: %s   [mode %s%s, encode %.1f ms, search %.1f ms]\n", query.c_str(), to_string(p.mode), weights.c_str(),

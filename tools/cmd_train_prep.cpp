@@ -61,8 +61,17 @@ M3_COMMAND("train-prep", "Prepare training data for m3 train: read the training 
              sub.add_option("--vocab-sentences", f->vocab.max_sentences, "sentences SentencePiece samples at most");
              sub.add_option("--threads", f->vocab.threads, "threads for vocabulary training");
              sub.add_option("--max-length", f->max_len, "tokens per text at most, specials included");
-             sub.add_option("--ntrex-pairs-per-line", f->sources.ntrex_pairs_per_line, "cross-lingual pairs per NTREX sentence");
-             sub.add_option("--bible-pairs-per-verse", f->sources.bible_pairs_per_verse, "cross-lingual pairs per Bible verse");
+             sub.add_option("--ntrex-pairs-per-line", f->sources.ntrex_pairs_per_line, "cross-lingual pairs per NTREX sentence")
+                 ->check(CLI::Range(0, 1000));
+             sub.add_option("--bible-pairs-per-verse", f->sources.bible_pairs_per_verse, "cross-lingual pairs per Bible verse")
+                 ->check(CLI::Range(0, 100));
+             sub.add_option("--pud-pairs-per-sentence", f->sources.pud_pairs_per_sentence, "cross-lingual pairs per PUD sentence")
+                 ->check(CLI::Range(0, 400));
+             sub.add_option("--cldr-pairs-per-locale", f->sources.cldr_pairs_per_locale,
+                            "name -> English name pairs per CLDR locale and kind (languages, territories)")
+                 ->check(CLI::Range(0, 1000));
+             sub.add_option("--english-side", f->sources.english_side, "share of cross-lingual pairs with an English side")
+                 ->check(CLI::Range(0.0, 1.0));
              sub.add_option("--sts-min-score", f->sources.sts_min_score, "STS pairs at or above this score are positives");
              sub.add_option("--max-negatives", f->sources.max_negatives, "hard negatives kept per example");
              sub.add_option("--qa-holdout-percent", f->sources.qa_holdout_percent,

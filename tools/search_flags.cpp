@@ -67,9 +67,11 @@ void add_search_flags(CLI::App& sub, SearchFlags& f, bool with_mode) {
   sub.add_option("--k", f.k, "hits per query (default 10)");
   sub.add_option("--offset", f.offset, "skip this many hits first (paging; default 0)");
   sub.add_option("--depth", f.depth, "candidates per head (default: multivec 200, dense+sparse 1000, all 200)");
-  sub.add_option("--weights", f.weights, "dense,sparse (dense+sparse) or dense,sparse,multivec (all) weights")
+  sub.add_option("--weights", f.weights,
+                 "dense,sparse (dense+sparse) or dense,sparse,multivec (all) weights; a fourth number fuses BM25 in "
+                 "(dense,sparse,0,bm25 / dense,sparse,multivec,bm25)")
       ->check([](const std::string& w) {  // '' would otherwise read as "no weights given" (issue 16 #8)
-        return w.find_first_not_of(" \t") == std::string::npos ? std::string("empty (give 2 or 3 comma-separated numbers)")
+        return w.find_first_not_of(" \t") == std::string::npos ? std::string("empty (give 2 to 4 comma-separated numbers)")
                                                               : std::string();
       });
   sub.add_option("--fusion", f.fusion, "weighted | rrf (fused modes)");

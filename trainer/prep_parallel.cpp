@@ -1,36 +1,13 @@
-// Parallel sentences -> cross-lingual pairs (see prep_sources.h).
+// Line- and sentence-aligned parallel corpora -> cross-lingual pairs (see prep_sources.h): NTREX-128, PUD.
 #include <map>
 
 #include "common/error.h"
 #include "trainer/prep_files.h"
+#include "trainer/prep_pairs.h"
 #include "trainer/prep_sources.h"
 #include "trainer/rng.h"
 
 namespace m3::trainer {
-
-namespace {
-
-// Picks up to n distinct elements of candidates (in random order).
-template <typename T>
-std::vector<T> pick(std::vector<T> candidates, int n, Rng& rng) {
-  rng.shuffle(candidates);
-  if (candidates.size() > static_cast<size_t>(n)) candidates.resize(static_cast<size_t>(n));
-  return candidates;
-}
-
-struct Pair { size_t a, b; };
-
-// A random ordered pair of distinct languages; with probability english_side one of them is `english`.
-Pair language_pair(size_t languages, size_t english, double english_side, Rng& rng) {
-  size_t a = rng.below(languages), b = rng.below(languages);
-  if (english < languages && rng.uniform() < english_side) {
-    if (rng.below(2)) a = english; else b = english;
-  }
-  while (b == a) b = rng.below(languages);
-  return {a, b};
-}
-
-}  // namespace
 
 void read_ntrex(const PrepOptions& o, TextCollection& out) {
   const std::string dir = o.data_root + "/parallel/ntrex128";
@@ -66,57 +43,52 @@ void read_ntrex(const PrepOptions& o, TextCollection& out) {
       if (trim(q).empty() || trim(p).empty() || q == p) continue;
       TextExample e{"ntrex", trim(q), {trim(p)}, {}};
       for (size_t j : pick(others, o.max_negatives, rng))
-        if (!trim(lines[b][j]).empty()) e.neg.push_back(trim(lines[b][j]));
+        if (!trim(lines[b][j]).empty() && trim(lines[b][j]) != e.pos[0]) e.neg.push_back(trim(lines[b][j]));
       out.examples.push_back(std::move(e));
     }
   }
 }
 
 namespace {
-// verse id ("b.MAT.1.1") -> text, from a CES XML Bible: the text sits between <seg ...> and </seg>.
-std::map<std::string, std::string> read_verses(const std::string& path) {
-  std::map<std::string, std::string> verses;
-  const std::string xml = read_text_file(path);
-  size_t at = 0;
-  while ((at = xml.find("<seg id=\"", at)) != std::string::npos) {
-    const size_t id_begin = at + 9, id_end = xml.find('"', id_begin);
-    const size_t body = xml.find('>', id_end), close = xml.find("</seg>", body);
-    if (id_end == std::string::npos || body == std::string::npos || close == std::string::npos) break;
-    std::string text = trim(xml.substr(body + 1, close - body - 1));
-    for (auto& c : text)
-      if (c == '\n' || c == '\t' || c == '\r') c = ' ';
-    if (!text.empty()) verses[xml.substr(id_begin, id_end - id_begin)] = text;
-    at = close;
+// sent_id -> text of one PUD CoNLL-U file (its "# sent_id = " and "# text = " comment lines).
+std::map<std::string, std::string> read_pud_sentences(const std::string& path) {
+  std::map<std::string, std::string> sentences;
+  std::string id;
+  for (const auto& line : split_lines(read_text_file(path))) {
+    if (line.rfind("# sent_id = ", 0) == 0) id = trim(line.substr(12));
+    else if (line.rfind("# text = ", 0) == 0 && !id.empty()) sentences[id] = trim(line.substr(9));
   }
-  return verses;
-}
-
-// "b.MAT.1.7" -> ("b.MAT.1", 7)
-std::pair<std::string, int> chapter_and_verse(const std::string& id) {
-  const auto dot = id.rfind('.');
-  return {id.substr(0, dot), std::atoi(id.c_str() + dot + 1)};
+  return sentences;
 }
 }  // namespace
 
-void read_bible(const PrepOptions& o, TextCollection& out) {
-  const auto files = list_files(o.data_root + "/parallel/bible-corpus", "", ".xml.gz");
+void read_pud(const PrepOptions& o, TextCollection& out) {
+  const auto files = list_files(o.data_root + "/parallel/ud-pud", "", "_pud-ud-test.conllu.gz");
   if (files.size() < 2) return;
-  std::vector<std::map<std::string, std::string>> bibles;
-  for (const auto& f : files) bibles.push_back(read_verses(f));
-  Rng rng = Rng::derive(o.seed, 0xB1B1E);
-  for (const auto& [id, first_text] : bibles.front()) {
+  std::vector<std::map<std::string, std::string>> languages;
+  size_t english = files.size();
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto name = files[i].substr(files[i].rfind('/') + 1);
+    if (name.rfind("en_", 0) == 0) english = i;
+    languages.push_back(read_pud_sentences(files[i]));
+  }
+  // Sentences of one document ("n01001011": document n01001, sentence 011) for hard negatives.
+  std::map<std::string, std::vector<std::string>> doc_sentences;
+  for (const auto& [id, text] : languages.front()) doc_sentences[id.substr(0, id.size() > 3 ? id.size() - 3 : 0)].push_back(id);
+  Rng rng = Rng::derive(o.seed, 0x9DD);
+  for (const auto& [id, first_text] : languages.front()) {
     (void)first_text;
-    const auto [chapter, verse] = chapter_and_verse(id);
-    for (int k = 0; k < o.bible_pairs_per_verse; ++k) {
-      const auto [a, b] = language_pair(bibles.size(), bibles.size(), 0, rng);
-      auto qa = bibles[a].find(id), pb = bibles[b].find(id);
-      if (qa == bibles[a].end() || pb == bibles[b].end()) continue;
-      TextExample e{"bible", qa->second, {pb->second}, {}};
-      // Neighbouring verses of the chapter: the hardest negatives this corpus has.
-      const std::vector<int> offsets{-4, -3, -2, -1, 1, 2, 3, 4};
-      for (int d : pick(offsets, o.max_negatives, rng)) {
-        auto it = bibles[b].find(chapter + "." + std::to_string(verse + d));
-        if (it != bibles[b].end()) e.neg.push_back(it->second);
+    std::vector<std::string> others;
+    for (const auto& j : doc_sentences[id.substr(0, id.size() > 3 ? id.size() - 3 : 0)])
+      if (j != id) others.push_back(j);
+    for (int k = 0; k < o.pud_pairs_per_sentence; ++k) {
+      const auto [a, b] = language_pair(languages.size(), english, o.english_side, rng);
+      auto q = languages[a].find(id), p = languages[b].find(id);
+      if (q == languages[a].end() || p == languages[b].end() || q->second == p->second) continue;
+      TextExample e{"pud", q->second, {p->second}, {}};
+      for (const auto& j : pick(others, o.max_negatives, rng)) {
+        auto n = languages[b].find(j);
+        if (n != languages[b].end() && n->second != e.pos[0]) e.neg.push_back(n->second);
       }
       out.examples.push_back(std::move(e));
     }

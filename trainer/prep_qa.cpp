@@ -1,7 +1,9 @@
 // Question -> paragraph pairs; hard negatives are the other paragraphs of the same article.
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
 #include "trainer/prep_files.h"
 #include "trainer/prep_holdout.h"
 #include "trainer/prep_sources.h"
@@ -83,15 +85,84 @@ std::vector<Article> read_squad(const std::string& path) {
   return articles;
 }
 
+
+// A Python list literal of strings, as FacQA writes its pre-tokenised fields: "['a', \"b'c\", 'd']".
+// Throws m3::Error on anything else (the data is read, not trusted).
+std::vector<std::string> parse_string_list(const std::string& literal) {
+  std::vector<std::string> items;
+  size_t i = literal.find('[');
+  if (i == std::string::npos) throw Error("FacQA: not a list literal: " + literal.substr(0, 80));
+  for (++i; i < literal.size();) {
+    const char c = literal[i];
+    if (c == ']') return items;
+    if (c == ' ' || c == ',') { ++i; continue; }
+    if (c != '\'' && c != '"') throw Error("FacQA: unexpected character in a list literal: " + literal.substr(0, 80));
+    std::string item;
+    for (++i; i < literal.size() && literal[i] != c; ++i) {
+      if (literal[i] == '\\' && i + 1 < literal.size()) ++i;
+      item += literal[i];
+    }
+    if (i >= literal.size()) break;
+    items.push_back(std::move(item));
+    ++i;
+  }
+  throw Error("FacQA: unterminated list literal: " + literal.substr(0, 80));
+}
+
+// Pre-tokenised words back to text: punctuation attaches to the word before it, an opening bracket
+// to the word after it.
+std::string join_words(const std::vector<std::string>& words) {
+  std::string text;
+  bool glue_next = false;
+  for (const auto& w : words) {
+    const bool closing = w.size() == 1 && std::string(".,?!;:)%]").find(w[0]) != std::string::npos;
+    if (!text.empty() && !closing && !glue_next) text += ' ';
+    text += w;
+    glue_next = w == "(" || w == "[";
+  }
+  return text;
+}
+
+// FacQA: CSV question,passage,seq_label with list-literal fields; the passages are short news texts
+// without articles, so negatives come from the batch only.
+std::vector<Article> read_facqa(const std::string& path) {
+  Article all;
+  std::map<std::string, size_t> index;
+  const auto rows = parse_csv(read_text_file(path));
+  for (size_t r = 1; r < rows.size(); ++r) {  // row 0 is the header
+    if (rows[r].size() < 2) continue;
+    const std::string question = join_words(parse_string_list(rows[r][0]));
+    const std::string passage = join_words(parse_string_list(rows[r][1]));
+    if (passage.empty()) continue;
+    auto [it, fresh] = index.emplace(passage, all.paragraphs.size());
+    if (fresh) all.paragraphs.push_back(passage);
+    all.questions.emplace_back(question, it->second);
+  }
+  // One "article" per passage: no same-article negatives to draw.
+  std::vector<Article> articles;
+  std::vector<size_t> slot(all.paragraphs.size(), SIZE_MAX);
+  for (const auto& [q, p] : all.questions) {
+    if (slot[p] == SIZE_MAX) {
+      slot[p] = articles.size();
+      articles.push_back({{all.paragraphs[p]}, {}});
+    }
+    articles[slot[p]].questions.emplace_back(q, 0);
+  }
+  return articles;
+}
+
 }  // namespace
 
 void read_qa(const PrepOptions& o, TextCollection& out) {
   const std::string dir = o.data_root + "/qa";
   Rng rng = Rng::derive(o.seed, 0x0A0A);
   const std::pair<const char*, const char*> squad[] = {
-      {"qa-arcd", "/arcd"}, {"qa-jsquad", "/jsquad"}, {"qa-drcd", "/drcd"}, {"qa-cmrc2018", "/cmrc2018"}};
+      {"qa-arcd", "/arcd"},         {"qa-jsquad", "/jsquad"}, {"qa-drcd", "/drcd"},
+      {"qa-cmrc2018", "/cmrc2018"}, {"qa-jaquad", "/jaquad"}, {"qa-piaf", "/piaf"}};
   for (const auto& [name, sub] : squad)
     for (const auto& path : list_files(dir + sub, "", ".json.gz")) emit(name, read_squad(path), o, rng, out);
+
+  for (const auto& path : list_files(dir + "/facqa", "", "_preprocess.csv.gz")) emit("qa-facqa", read_facqa(path), o, rng, out);
 
   // iApp: JSON lines {article_id, context, question}; one line per question.
   std::map<std::string, Article> iapp;

@@ -37,9 +37,9 @@ void read_ud(const PrepOptions& o, TextCollection& out) {
 TextCollection read_training_sets(const PrepOptions& o, std::ostream& log) {
   TextCollection all;
   using Reader = void (*)(const PrepOptions&, TextCollection&);
-  const std::pair<const char*, Reader> readers[] = {{"parallel/ntrex128", read_ntrex}, {"parallel/bible-corpus", read_bible},
-                                                    {"sts", read_sts},                {"nli", read_nli},
-                                                    {"qa", read_qa},                  {"mono/ud", read_ud}};
+  const std::pair<const char*, Reader> readers[] = {
+      {"parallel/ntrex128", read_ntrex}, {"parallel/ud-pud", read_pud}, {"parallel/bibles", read_bible},
+      {"parallel/cldr-localenames", read_cldr}, {"sts", read_sts}, {"nli", read_nli}, {"qa", read_qa}, {"mono/ud", read_ud}};
   for (const auto& [name, reader] : readers) {
     const size_t before_examples = all.examples.size(), before_raw = all.raw.size();
     reader(o, all);

@@ -8,7 +8,7 @@ import { ApiError, collectionPath, getJson, postJson } from './api.js';
 import { FilterEditor } from './filters.js';
 import { termsFromSparse } from './highlight.js';
 import { renderColumns } from './results.js';
-import { DEFAULT_COMPARE, MODES, WEIGHTED, columnsOf, stateFromUrl, urlFromState } from './state.js';
+import { DEFAULT_COMPARE, MODES, WEIGHTED, apiFromSliders, columnsOf, slidersFromApi, stateFromUrl, urlFromState } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const SLIDER_DEBOUNCE_MS = 300;
@@ -58,12 +58,18 @@ function showControls() {
   renderWeights();
 }
 
+// One number per slider head: the person's, else the collection's (converted from the API's list).
 function weightsOf(mode) {
-  return state.weights[mode] || description?.weights?.[mode] || null;
+  if (state.weights[mode]) return state.weights[mode];
+  const listed = description?.weights?.[mode];
+  return listed ? slidersFromApi(mode, listed) : null;
 }
 
-// Room to double the largest default weight (at least 0..2), so the start is never at the end.
-const sliderMax = (w) => Math.max(2, Math.ceil(2 * Math.max(...w)));
+// Room to double the largest default weight (at least 0..2), so the start is never at the end. BM25's
+// scores run to tens where the model's heads stay near 1, so its weights are small: its own scale.
+const sliderMax = (w, head) => (head === 'bm25' ? Math.max(0.2, 2 * w) : Math.max(2, Math.ceil(2 * Math.max(...w))));
+const sliderStep = (head) => (head === 'bm25' ? '0.001' : '0.01');
+const shownWeight = (x, head) => Number(x).toFixed(head === 'bm25' ? 3 : 2);
 
 // One group of sliders per weighted mode on screen, starting at the collection's weights.
 function renderWeights() {
@@ -85,17 +91,18 @@ function renderWeights() {
       const label = document.createElement('label');
       label.htmlFor = id;
       label.textContent = head;
-      const slider = Object.assign(document.createElement('input'), { type: 'range', id, min: '0', max: String(sliderMax(w)), step: '0.01' });
+      const max = String(head === 'bm25' ? sliderMax(w[i], head) : sliderMax(w.filter((_, j) => WEIGHTED[mode][j] !== 'bm25'), head));
+      const slider = Object.assign(document.createElement('input'), { type: 'range', id, min: '0', max, step: sliderStep(head) });
       slider.value = String(w[i]);
       slider.dataset.head = head;
       const out = document.createElement('output');
       out.htmlFor = id;
-      out.textContent = Number(w[i]).toFixed(2);
+      out.textContent = shownWeight(w[i], head);
       slider.addEventListener('input', () => {
         const next = (state.weights[mode] || w).slice();
         next[i] = Number(slider.value);
         state.weights[mode] = next;
-        out.textContent = next[i].toFixed(2);
+        out.textContent = shownWeight(next[i], head);
         legend.textContent = `${mode} weights`;
         scheduleSearch();
       });
@@ -184,7 +191,7 @@ async function queryTerms(query) {
 
 function searchBody(mode) {
   const body = { query: state.query, mode, k: state.k, fields: ['docid', 'score', 'scores', 'title', 'text', 'metadata'] };
-  if (WEIGHTED[mode] && state.weights[mode]) body.weights = state.weights[mode];
+  if (WEIGHTED[mode] && state.weights[mode]) body.weights = apiFromSliders(mode, state.weights[mode]);
   if (state.filter) body.filter = state.filter;
   return body;
 }

@@ -1,11 +1,25 @@
 // The page's state and its URL form, so that a search can be reloaded and shared:
-//   ?c=COLLECTION&q=QUERY&mode=MODE&k=10&cmp=bm25,sparse,all&w.all=1,0.3,1&w.dense+sparse=1,0.3&f={filter JSON}
+//   ?c=COLLECTION&q=QUERY&mode=MODE&k=10&cmp=bm25,sparse,all&w.all=1,0.3,1,0&w.dense+sparse=1,0.3,0.05&f={filter JSON}
 // `cmp` present = the compare view with those modes; `w.<mode>` only for weights the person moved
 // (absent = the collection's own weights, as the server reports them); `f` is the API's filter JSON.
 
 export const MODES = ['dense', 'sparse', 'multivec', 'dense+sparse', 'all', 'bm25'];
-// The weighted modes and the heads their weights apply to, in the API's order.
-export const WEIGHTED = { 'dense+sparse': ['dense', 'sparse'], all: ['dense', 'sparse', 'multivec'] };
+// The weighted modes and the heads their weights apply to (one slider each), in the API's order; BM25
+// is the optional fourth head of both (the API's weights [dense, sparse, multivec, bm25]).
+export const WEIGHTED = { 'dense+sparse': ['dense', 'sparse', 'bm25'], all: ['dense', 'sparse', 'multivec', 'bm25'] };
+
+// The API's weight list (dense+sparse [d, s] or [d, s, 0, b]; all [d, s, m] or [d, s, m, b]) as one
+// number per slider head of WEIGHTED[mode], and back (BM25's 0 left out, as the server shows it).
+export function slidersFromApi(mode, list) {
+  const full = [0, 0, 0, 0];
+  list.forEach((x, i) => { if (i < 4) full[i] = Number(x); });
+  return mode === 'all' ? full : [full[0], full[1], full[3]];
+}
+export function apiFromSliders(mode, w) {
+  const full = mode === 'all' ? w.slice(0, 4) : [w[0], w[1], 0, w[2]];
+  if (!full[3]) return mode === 'all' ? full.slice(0, 3) : full.slice(0, 2);
+  return full;
+}
 export const DEFAULT_COMPARE = ['bm25', 'sparse', 'all'];
 export const MAX_K = 100;
 
@@ -13,8 +27,10 @@ export function defaultState() {
   return { collection: '', query: '', mode: 'all', k: 10, compare: null, weights: {}, filter: null };
 }
 
+// `count` numbers; one fewer (a URL from before BM25 had a slider) reads as BM25 weight 0.
 function parseNumbers(text, count) {
   const parts = text.split(',').map(Number);
+  if (parts.length === count - 1) parts.push(0);
   return parts.length === count && parts.every(Number.isFinite) ? parts : null;
 }
 

@@ -273,7 +273,7 @@ std::vector<ScoredDoc> reference(const Heads& h, const SearchParams& p) {
       use_d = use_s = use_m = true;
       break;
   }
-  std::array<float, 3> w = p.effective_weights();
+  HeadWeights w = p.effective_weights();
   if (p.mode == SearchMode::Dense) w = {1, 0, 0};
   if (p.mode == SearchMode::Sparse) w = {0, 1, 0};
   if (p.mode == SearchMode::Multivec && !p.weights) w = {0, 0, 1};

@@ -15,7 +15,7 @@ using namespace m3::testing;
 
 struct Scored { int64_t doc; float score; };
 
-std::vector<int64_t> brute_force(const Snapshot& snap, const Embedding& q, SearchMode mode, std::array<float, 3> w,
+std::vector<int64_t> brute_force(const Snapshot& snap, const Embedding& q, SearchMode mode, HeadWeights w,
                                  int k, size_t n_docs) {
   std::vector<Scored> all;
   std::vector<int64_t> docs;
@@ -37,6 +37,7 @@ std::vector<int64_t> brute_force(const Snapshot& snap, const Embedding& q, Searc
         s = w[0] * snap.dense_score(q.dense.data(), d) + w[1] * snap.sparse_score(q.sparse, d) + w[2] * mv[i];
         break;
     }
+    if (mode == SearchMode::DenseSparse || mode == SearchMode::All) s += w[3] * snap.bm25_score(toks, d);  // the optional 4th head
     // sparse/bm25 top-k only contain documents that share a term (score > 0)
     if ((mode == SearchMode::Sparse || mode == SearchMode::Bm25) && s <= 0) continue;
     all.push_back({d, s});
@@ -69,6 +70,7 @@ TEST_P(SearchModes, EqualBruteForceOverAllDocuments) {
     p.k = 10;
     p.depth = static_cast<int>(n) * 2;  // candidates = every document: the fused ranking must be exact
     for (const auto& qtext : queries) {
+      SCOPED_TRACE(mode_name + " / " + qtext);
       auto q = c->encoder().encode({qtext}, 512)[0];
       auto got = c->search_embedding(q, p);
       auto want = brute_force(*snap, q, p.mode, p.effective_weights(), p.k, n - 1);
@@ -95,10 +97,57 @@ TEST_P(SearchModes, EqualBruteForceOverAllDocuments) {
 
 INSTANTIATE_TEST_SUITE_P(Codecs, SearchModes, ::testing::Values("fp16", "int8", "binary"));
 
+TEST(SearchModes, Bm25AsFourthHeadJoinsTheSumAndTheCandidates) {
+  const size_t n = 120;
+  auto c = Collection::create(fresh_dir("bm25head"), {}, tiny_encoder());
+  c->add(synthetic_docs(n));
+  c->commit();
+  auto snap = c->snapshot();
+  const std::vector<std::string> queries = {"search engine", "Katze Haus", "дождь 猫", "fichier image réseau"};
+  for (const auto mode : {SearchMode::DenseSparse, SearchMode::All}) {
+    for (const HeadWeights w : {HeadWeights{1.f, 0.3f, mode == SearchMode::All ? 1.f : 0.f, 0.05f},
+                                HeadWeights{0.f, 0.f, 0.f, 1.f},  // BM25 alone through the fused path
+                                HeadWeights{0.2f, 1.f, 0.f, 0.5f}}) {
+      SearchParams p;
+      p.mode = mode;
+      p.k = 10;
+      p.weights = w;
+      p.depth = static_cast<int>(n) * 2;  // every document a candidate: the ranking must be exact
+      for (const auto& qtext : queries) {
+        SCOPED_TRACE(std::string(to_string(mode)) + " / " + weights_text(mode, w) + " / " + qtext);
+        auto q = c->encoder().encode({qtext}, 512)[0];
+        auto got = c->search_embedding(q, p);
+        std::vector<int64_t> got_docs;
+        for (const auto& h : got.hits) {
+          got_docs.push_back(h.doc);
+          ASSERT_TRUE(h.scores.bm25 && h.scores.dense && h.scores.sparse);
+          EXPECT_NEAR(h.score, w[0] * *h.scores.dense + w[1] * *h.scores.sparse + w[2] * h.scores.multivec.value_or(0.f) +
+                                   w[3] * *h.scores.bm25, 1e-4);
+        }
+        EXPECT_EQ(got_docs, brute_force(*snap, q, mode, w, p.k, n));
+      }
+    }
+  }
+  // With a shallow depth, BM25's own top candidates join the pool: a weight of BM25 alone ranks exactly
+  // as the bm25 mode does, although neither the dense nor the sparse head proposed those documents.
+  for (const auto& qtext : queries) {
+    SearchParams fused, bm25;
+    fused.mode = SearchMode::DenseSparse;
+    fused.weights = HeadWeights{0.f, 0.f, 0.f, 1.f};
+    fused.k = bm25.k = 5;
+    fused.depth = 5;
+    bm25.mode = SearchMode::Bm25;
+    std::vector<int64_t> a, b;
+    for (const auto& h : c->search(qtext, fused).hits) a.push_back(h.doc);
+    for (const auto& h : c->search(qtext, bm25).hits) b.push_back(h.doc);
+    EXPECT_EQ(a, b) << qtext;
+  }
+}
+
 TEST(SearchModes, ModelWeightsFillOnlyWeightedFusedModesWithoutRequestWeights) {
   FusionWeights model;
-  model.dense_sparse = std::array<float, 3>{0.5f, 1.f, 0.f};
-  model.all = std::array<float, 3>{0.2f, 1.f, 0.9f};
+  model.dense_sparse = HeadWeights{0.5f, 1.f, 0.f, 0.f};
+  model.all = HeadWeights{0.2f, 1.f, 0.9f, 0.01f};
   SearchParams p;
   p.mode = SearchMode::All;
   EXPECT_EQ(p.with_model_weights(model).effective_weights(), *model.all);
@@ -107,8 +156,8 @@ TEST(SearchModes, ModelWeightsFillOnlyWeightedFusedModesWithoutRequestWeights) {
   p.mode = SearchMode::Multivec;
   EXPECT_FALSE(p.with_model_weights(model).weights);
   p.mode = SearchMode::All;
-  p.weights = std::array<float, 3>{1.f, 1.f, 1.f};  // the request's own weights win
-  EXPECT_EQ(p.with_model_weights(model).effective_weights(), (std::array<float, 3>{1.f, 1.f, 1.f}));
+  p.weights = HeadWeights{1.f, 1.f, 1.f, 0.f};  // the request's own weights win
+  EXPECT_EQ(p.with_model_weights(model).effective_weights(), (HeadWeights{1.f, 1.f, 1.f, 0.f}));
   p.weights.reset();
   p.fusion = Fusion::Rrf;  // RRF keeps its own defaults
   EXPECT_FALSE(p.with_model_weights(model).weights);
@@ -153,16 +202,23 @@ TEST(SearchModes, DefaultDepthsAndWeightsFollowThePaper) {
   SearchParams p;
   p.mode = SearchMode::DenseSparse;
   EXPECT_EQ(p.effective_depth(), 1000);
-  EXPECT_EQ(p.effective_weights(), (std::array<float, 3>{1.f, 0.3f, 0.f}));
+  EXPECT_EQ(p.effective_weights(), (HeadWeights{1.f, 0.3f, 0.f, 0.f}));
   p.mode = SearchMode::All;
   EXPECT_EQ(p.effective_depth(), 200);
-  EXPECT_EQ(p.effective_weights(), (std::array<float, 3>{1.f, 0.3f, 1.f}));
+  EXPECT_EQ(p.effective_weights(), (HeadWeights{1.f, 0.3f, 1.f, 0.f}));
   p.mode = SearchMode::Multivec;
   EXPECT_EQ(p.effective_depth(), 200);
   EXPECT_THROW(parse_search_mode("hybrid"), UsageError);
   EXPECT_THROW(parse_weights("1"), UsageError);
   EXPECT_THROW(parse_weights("1,x"), UsageError);
-  EXPECT_EQ(parse_weights("0.2,0.8"), (std::array<float, 3>{0.2f, 0.8f, 0.f}));
+  EXPECT_EQ(parse_weights("0.2,0.8"), (HeadWeights{0.2f, 0.8f, 0.f, 0.f}));
+  EXPECT_EQ(parse_weights("0.2,0.8,0,0.05"), (HeadWeights{0.2f, 0.8f, 0.f, 0.05f}));
+  EXPECT_THROW(parse_weights("1,1,1,1,1"), UsageError);
+  EXPECT_THROW(parse_weights("0,0,0,0"), UsageError);
+  EXPECT_EQ(weights_text(SearchMode::DenseSparse, {1.f, 0.3f, 0.f, 0.f}), "1,0.3");
+  EXPECT_EQ(weights_text(SearchMode::DenseSparse, {1.f, 0.3f, 0.f, 0.05f}), "1,0.3,0,0.05");
+  EXPECT_EQ(weights_text(SearchMode::All, {1.f, 0.3f, 1.f, 0.f}), "1,0.3,1");
+  EXPECT_EQ(weights_text(SearchMode::All, {1.f, 0.3f, 1.f, 0.5f}), "1,0.3,1,0.5");
 }
 
 TEST(SearchModes, ReciprocalRankFusionUsesRanksNotScores) {

@@ -47,6 +47,12 @@ TEST_F(Api, SearchEveryModeSingleAndBatch) {
   ASSERT_EQ(b.status, 200) << b.body;
   EXPECT_EQ(b.j()["results"].size(), 2u);
   EXPECT_EQ(b.j()["weights"], json::array({1.0, 0.5}));
+  // BM25 as the fourth head: the reply shows all four weights and each hit its BM25 score.
+  auto with_bm25 = client_->post("/collections/c1/search", R"({"query":"text number 3","mode":"all","k":3,"weights":[1,0.3,1,0.05]})");
+  ASSERT_EQ(with_bm25.status, 200) << with_bm25.body;
+  EXPECT_EQ(with_bm25.j()["weights"], json::array({1.0, 0.3, 1.0, 0.05}));
+  ASSERT_FALSE(with_bm25.j()["hits"].empty());
+  EXPECT_TRUE(with_bm25.j()["hits"][0]["scores"].contains("bm25")) << with_bm25.body;
   // A batch answers what the single queries answer (scores up to float summation order in the encoder).
   auto one = client_->post("/collections/c1/search", R"({"query":"text number 3","mode":"dense+sparse","k":3,"weights":[1,0.5],"depth":10})").j();
   const json batched = b.j()["results"][1]["hits"];
@@ -200,6 +206,8 @@ TEST_F(Api, StrictRequestsNameTheField) {
   expect_error(client_->post(s, R"({"query":"x","mode":"sparse","fusion":"rrf"})"), 400, "bad_request", "'fusion' applies to the fused modes");
   expect_error(client_->post(s, R"({"query":"x","mode":"all","weights":[0,0,0]})"), 400, "bad_request", "must not all be 0");
   expect_error(client_->post(s, R"({"query":"x","mode":"all","weights":[-1,1,1]})"), 400, "bad_request", "weights");
+  expect_error(client_->post(s, R"({"query":"x","mode":"all","weights":[1,1,1,1,1]})"), 400, "bad_request", "or 4 (dense, sparse, multivec, bm25)");
+  expect_error(client_->post(s, R"({"query":"x","mode":"dense+sparse","weights":[1,1,1,1]})"), 400, "bad_request", "multivec) must be 0");
   expect_error(client_->post(s, R"({"query":""})"), 400, "bad_request", "'query' is empty");
   expect_error(client_->post(s, R"({"query":"  "})"), 400, "bad_request", "'query' is empty");
   expect_error(client_->post(s, R"({"queries":["a",""]})"), 400, "bad_request", "queries[1] is empty");

@@ -252,6 +252,16 @@ class PageTest:
         self.wait(lambda: self.q(".weights-used") and self.q(".weights-used")[0].get_attribute("data-weights").split(",")[0] == "0",
                   "the reply's weights to follow the slider")
         self.check("w.all=0" in urllib.parse.unquote(self.d.current_url), "the URL holds the moved weights")
+        # BM25, the optional fourth head: its slider starts at 0 (the fixture's weights have none);
+        # moving it fuses BM25 in, and the reply lists four weights.
+        bm25_slider = self.q("#w-all-bm25")[0]
+        self.check(float(bm25_slider.get_attribute("value")) == 0, "the BM25 slider starts at 0")
+        n = self.state()[1]
+        bm25_slider.send_keys(Keys.END)
+        self.searched(n)
+        self.wait(lambda: self.q(".weights-used") and len(self.q(".weights-used")[0].get_attribute("data-weights").split(",")) == 4,
+                  "the reply's weights to include BM25's")
+        self.check(float(self.q(".weights-used")[0].get_attribute("data-weights").split(",")[3]) > 0, "BM25's weight is above 0")
         self.shot("weights")
 
         # Filters: lang = de, then year in 2000..2010 as well; every shown hit satisfies them.

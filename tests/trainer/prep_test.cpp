@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -133,6 +134,124 @@ TEST(PrepSources, NtrexPairsCrossLanguagesOfOneLine) {
   size_t with_english = 0;
   for (const auto& e : c.examples) with_english += en.count(e.query) || en.count(e.pos[0]);
   EXPECT_GT(with_english, c.examples.size() / 3) << "about half the pairs have an English side";
+}
+
+TEST(PrepSources, PudPairsTheSameSentenceIdAcrossLanguages) {
+  if (!fs::exists(kTrainData + "/parallel/ud-pud")) GTEST_SKIP() << "no shared data";
+  PrepOptions o;
+  o.data_root = kTrainData;
+  o.pud_pairs_per_sentence = 4;
+  TextCollection c;
+  read_pud(o, c);
+  EXPECT_GT(c.examples.size(), 1000u * 4 * 9 / 10);
+  // sent_id -> text per language, read independently of the reader: every pair is one id in two languages.
+  std::map<std::string, std::set<std::string>> ids_of_text;  // text -> sent_ids (a few short texts repeat)
+  std::set<std::string> english;
+  for (const auto& f : list_files(kTrainData + "/parallel/ud-pud", "", ".conllu.gz")) {
+    std::string id;
+    const bool is_english = f.find("/en_pud") != std::string::npos;
+    for (const auto& line : split_lines(read_text_file(f))) {
+      if (line.rfind("# sent_id = ", 0) == 0) id = trim(line.substr(12));
+      if (line.rfind("# text = ", 0) == 0) {
+        ids_of_text[trim(line.substr(9))].insert(id);
+        if (is_english) english.insert(trim(line.substr(9)));
+      }
+    }
+  }
+  size_t with_english = 0;
+  for (const auto& e : c.examples) {
+    ASSERT_EQ(e.dataset, "pud");
+    const auto& a = ids_of_text[e.query];
+    const auto& b = ids_of_text[e.pos[0]];
+    bool shared = false;
+    for (const auto& id : a) shared = shared || b.count(id);
+    EXPECT_TRUE(shared) << e.query << " / " << e.pos[0];
+    EXPECT_NE(e.query, e.pos[0]);
+    with_english += english.count(e.query) || english.count(e.pos[0]);
+  }
+  EXPECT_GT(with_english, c.examples.size() / 3) << "about half the pairs have an English side";
+  EXPECT_LT(with_english, c.examples.size() * 3 / 4);
+}
+
+TEST(PrepSources, BiblesAlignChineseEnglishAndBibleCorpusByVerse) {
+  if (!fs::exists(kTrainData + "/parallel/open-bibles")) GTEST_SKIP() << "no shared data";
+  PrepOptions o;
+  o.data_root = kTrainData;
+  TextCollection c;
+  read_bible(o, c);
+  // Known verses, read straight from the files: John 11:35 in the OEB (OSIS), the CUV (USFX), and the
+  // Swahili bible-corpus New Testament (CES, "b.JOH.11.35").
+  auto between = [](const std::string& text, const std::string& open, const std::string& close) {
+    const size_t a = text.find(open);
+    if (a == std::string::npos) return std::string();
+    const size_t b = text.find(close, a + open.size());
+    return trim(text.substr(a + open.size(), b - a - open.size()));
+  };
+  const std::string oeb = read_text_file(kTrainData + "/parallel/open-bibles/eng-us-oeb.osis.xml.gz");
+  std::string en = between(oeb, "osisID=\"John.11.35\" n=\"35\" />", "<verse eID=\"John.11.35\"");
+  ASSERT_FALSE(en.empty());
+  std::set<std::string> texts;
+  size_t english_chinese = 0, chinese_chinese = 0;
+  std::set<std::string> chinese;
+  for (const auto& e : c.examples) {
+    ASSERT_EQ(e.dataset, "bible");
+    texts.insert(e.query);
+    texts.insert(e.pos[0]);
+    for (const auto& n : e.neg) EXPECT_NE(n, e.pos[0]);
+  }
+  EXPECT_TRUE(texts.count(en)) << "the OEB's John 11:35 is paired: " << en;
+  for (const auto& t : texts) EXPECT_EQ(t.find('<'), std::string::npos) << "markup left in a verse: " << t;
+  // Chinese verses (CJK) are never paired with Chinese: the two scripts of the CUV are one language.
+  auto is_cjk = [](const std::string& t) { return t.size() >= 3 && static_cast<unsigned char>(t[0]) >= 0xE3; };
+  for (const auto& e : c.examples) {
+    if (is_cjk(e.query) && is_cjk(e.pos[0])) ++chinese_chinese;
+    if ((is_cjk(e.query) && !is_cjk(e.pos[0])) || (!is_cjk(e.query) && is_cjk(e.pos[0]))) ++english_chinese;
+  }
+  EXPECT_EQ(chinese_chinese, 0u);
+  EXPECT_GT(english_chinese, 1000u) << "the CUV pairs with English and the New Testaments";
+}
+
+TEST(PrepSources, CldrNamesPairEveryLocaleWithEnglish) {
+  if (!fs::exists(kTrainData + "/parallel/cldr-localenames")) GTEST_SKIP() << "no shared data";
+  PrepOptions o;
+  o.data_root = kTrainData;
+  o.cldr_pairs_per_locale = 10;
+  TextCollection c;
+  read_cldr(o, c);
+  EXPECT_GT(c.examples.size(), 250u * 10);  // ~295 locales x 2 kinds x 10, minus locales with few names
+  std::set<std::string> english;
+  for (const char* kind : {"languages", "territories"}) {
+    const auto j = nlohmann::json::parse(read_text_file(kTrainData + "/parallel/cldr-localenames/en." + kind + ".json.gz"));
+    for (const auto& [code, name] : j["main"]["en"]["localeDisplayNames"][kind].items()) english.insert(name.get<std::string>());
+  }
+  for (const auto& e : c.examples) {
+    EXPECT_TRUE(english.count(e.query) || english.count(e.pos[0])) << e.query << " / " << e.pos[0];
+    EXPECT_NE(e.query, e.pos[0]);
+  }
+}
+
+TEST(PrepSources, NewQaSetsJaquadPiafAndFacqaAreRead) {
+  if (!fs::exists(kTrainData + "/qa/facqa")) GTEST_SKIP() << "no shared data";
+  PrepOptions o;
+  o.data_root = kTrainData;
+  TextCollection c;
+  read_qa(o, c);
+  std::map<std::string, size_t> n;
+  for (const auto& e : c.examples) {
+    ++n[e.dataset];
+    if (e.dataset == "qa-facqa") {
+      EXPECT_EQ(e.query.find("['"), std::string::npos) << "a list literal left as text: " << e.query;
+      EXPECT_EQ(e.pos[0].find(" ,"), std::string::npos) << "punctuation not re-attached: " << e.pos[0];
+    }
+  }
+  // Data README counts: JaQuAD 31,748 + 3,939 questions, PIAF 3,835, FacQA 2,495 + 311 (a few are
+  // empty or unanswerable in the files).
+  EXPECT_GT(n["qa-jaquad"], (31748u + 3939u) * 9 / 10);
+  EXPECT_LE(n["qa-jaquad"], 31748u + 3939u);
+  EXPECT_GT(n["qa-piaf"], 3835u * 9 / 10);
+  EXPECT_LE(n["qa-piaf"], 3835u);
+  EXPECT_GT(n["qa-facqa"], (2495u + 311u) * 9 / 10);
+  EXPECT_LE(n["qa-facqa"], 2495u + 311u);
 }
 
 // Sentences of a tiny artificial language, enough for SentencePiece to train on.
