@@ -1,4 +1,5 @@
 #include "engine/collection.h"
+
 #include "index/env.h"
 
 #include <sys/stat.h>
@@ -6,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "engine/manifest_extra.h"
 #include "index/file_io.h"
 
 namespace m3 {
@@ -79,9 +82,9 @@ std::unique_ptr<Collection> Collection::create(const std::string& dir, const Col
 std::pair<std::string, std::string> Collection::recorded_model(const std::string& dir) {
   auto store = IndexStore::open(dir);
   const auto& extra = store->settings().extra;
-  if (!extra.contains("model") || !extra["model"].contains("fingerprint"))
+  if (!extra.is_object() || !extra.contains("model") || !extra["model"].is_object() || !extra["model"].contains("fingerprint"))
     throw Error(dir + ": MANIFEST lacks the model it was built with (not an m3 collection?)");
-  return {extra["model"].value("dir", ""), extra["model"]["fingerprint"].get<std::string>()};
+  return {extra_string(extra["model"], "dir", "", dir), extra_string(extra["model"], "fingerprint", "", dir)};
 }
 
 std::unique_ptr<Collection> Collection::open(const std::string& dir, std::shared_ptr<const Encoder> encoder,
@@ -90,12 +93,13 @@ std::unique_ptr<Collection> Collection::open(const std::string& dir, std::shared
   c->dir_ = dir;
   c->store_ = access == Access::ReadOnly ? IndexStore::open_read_only(dir) : IndexStore::open(dir);
   const auto& extra = c->store_->settings().extra;
-  if (!extra.contains("model") || !extra["model"].contains("fingerprint"))
+  if (!extra.is_object() || !extra.contains("model") || !extra["model"].is_object() || !extra["model"].contains("fingerprint"))
     throw Error(dir + ": MANIFEST lacks the model it was built with (not an m3 collection?)");
-  if (extra.value("version", 0) > kCollectionVersion)
-    throw Error(dir + ": collection version " + std::to_string(extra.value("version", 0)) + " is newer than this m3");
-  const std::string recorded_dir = extra["model"].value("dir", "");
-  const std::string recorded_fp = extra["model"]["fingerprint"].get<std::string>();
+  const int64_t version = extra_integer(extra, "version", 0, 0, INT32_MAX, dir);
+  if (version > kCollectionVersion)
+    throw Error(dir + ": collection version " + std::to_string(version) + " is newer than this m3");
+  const std::string recorded_dir = extra_string(extra["model"], "dir", "", dir);
+  const std::string recorded_fp = extra_string(extra["model"], "fingerprint", "", dir);
   if (!encoder) {
     std::string m = model_dir.empty() ? recorded_dir : model_dir;
     struct stat st;
@@ -107,7 +111,7 @@ std::unique_ptr<Collection> Collection::open(const std::string& dir, std::shared
     throw Error(dir + ": built with model " + recorded_dir + " (fingerprint " + recorded_fp + "), but model " +
                 encoder->model_dir() + " (fingerprint " + encoder->fingerprint() + ") is loaded");
   c->encoder_ = std::move(encoder);
-  c->passage_max_length_ = extra.value("passage_max_length", 8192);
+  c->passage_max_length_ = static_cast<int>(extra_integer(extra, "passage_max_length", 8192, 2, 1 << 20, dir));
   return c;
 }
 

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "engine/corpus_reader.h"
+#include "engine/manifest_extra.h"
 #include "engine/progress.h"
 
 namespace m3 {
@@ -105,15 +106,16 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
     std::string recorded = "documents added otherwise";
     if (extra.contains("ingest") && extra["ingest"].is_object()) {
       const auto& r = extra["ingest"];
-      recorded = r.value("corpus", std::string("an unnamed corpus"));
+      const std::string& where = collection.dir();
+      recorded = extra_string(r, "corpus", "an unnamed corpus", where);
       if (r.contains("hash") && r["hash"].is_string() && r.contains("bytes")) {
-        const size_t lines = r.value("lines", size_t{0});
-        const uint64_t bytes = r.value("bytes", uint64_t{0});
+        const size_t lines = static_cast<size_t>(extra_integer(r, "lines", 0, 0, INT64_MAX, where));
+        const uint64_t bytes = static_cast<uint64_t>(extra_integer(r, "bytes", 0, 0, INT64_MAX, where));
         const std::string hash = r["hash"].get<std::string>();
         same = reader->skip_to_line(lines) && reader->position().bytes == bytes && hex64(reader->position().hash) == hash;
         if (same) {
           stats.resumed_from = lines;
-          done_before = r.value("documents", size_t{0});
+          done_before = static_cast<size_t>(extra_integer(r, "documents", 0, 0, INT64_MAX, where));
         }
       }
     }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <random>
 #include <set>
 #include <thread>
@@ -232,6 +233,49 @@ TEST(Topics, ReadsMiraclTopicsAndWritesRuns) {
   h.score = 1.5f;
   write_run(out, "q1", {h, h}, "tag");
   EXPECT_EQ(out.str(), "q1 Q0 123#4 1 1.500000 tag\nq1 Q0 123#4 2 1.500000 tag\n");
+}
+
+}  // namespace
+}  // namespace m3
+
+namespace m3 {
+namespace {
+
+// A MANIFEST whose engine data has a field of the wrong type or range (written by another program, or
+// edited) is a CorruptionError naming the field — not nlohmann's type_error, not a wrapped size.
+TEST(CollectionManifest, WrongTypedEngineFieldsAreNamedCorruption) {
+  using m3::testing::fresh_dir;
+  using m3::testing::tiny_encoder;
+  const std::pair<const char*, nlohmann::json> bad[] = {
+      {"version", "2"}, {"version", -1}, {"passage_max_length", "long"}, {"passage_max_length", 1}, {"model", {{"fingerprint", 7}}},
+  };
+  for (const auto& [key, value] : bad) {
+    const std::string dir = fresh_dir("manifest-extra");
+    {
+      auto c = Collection::create(dir, CollectionOptions{}, tiny_encoder());
+      c->add(m3::testing::synthetic_docs(3));
+      c->commit_with({{key, value}});
+    }
+    try {
+      Collection::open(dir, tiny_encoder());
+      ADD_FAILURE() << key << " = " << value.dump() << " opened";
+    } catch (const CorruptionError& e) {
+      EXPECT_NE(std::string(e.what()).find(key == std::string("model") ? "fingerprint" : key), std::string::npos) << e.what();
+    }
+  }
+  // Ingest progress: a negative line count does not wrap into a huge skip.
+  const std::string dir = fresh_dir("manifest-ingest");
+  {
+    auto c = Collection::create(dir, CollectionOptions{}, tiny_encoder());
+    c->add(m3::testing::synthetic_docs(3));
+    c->commit_with({{"ingest", {{"corpus", "x.jsonl"}, {"hash", "00"}, {"bytes", 10}, {"lines", -5}}}});
+  }
+  const std::string corpus = dir + "-corpus.jsonl";
+  std::ofstream(corpus) << R"({"docid":"a","text":"one"})" << "\n";
+  auto c = Collection::open(dir, tiny_encoder());
+  IngestOptions o;
+  o.append = true;
+  EXPECT_THROW(ingest_corpus(*c, corpus, o), CorruptionError);
 }
 
 }  // namespace
