@@ -19,9 +19,10 @@
 namespace m3 {
 
 Precision parse_precision(const std::string& name) {
+  if (name == "auto") return Precision::Auto;
   if (name == "fp32") return Precision::FP32;
   if (name == "bf16") return Precision::BF16;
-  throw UsageError("unknown precision '" + name + "' (expected fp32 or bf16)");
+  throw UsageError("unknown precision '" + name + "' (expected auto, fp32 or bf16)");
 }
 
 struct Encoder::Impl {
@@ -32,6 +33,8 @@ struct Encoder::Impl {
   EncoderOptions options;
   std::unique_ptr<Tokenizer> tokenizer;
   mutable M3Model model{nullptr};  // forward() is non-const in LibTorch; inference does not mutate it
+  torch::Device device{torch::kCPU};
+  bool bf16 = false;
   int max_length = 0;
 
   std::vector<Embedding> run_batch(const std::vector<const std::vector<int32_t>*>& batch) const;
@@ -58,8 +61,11 @@ std::unique_ptr<Encoder> Encoder::load(const std::string& model_dir, EncoderOpti
   impl->max_length = std::min(options.max_length, ck.config.max_tokens());
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);  // LibTorch starts with one thread on these VMs (TOOLCHAIN §0.3)
+  impl->device = torch_device(options.device);
+  impl->bf16 = options.precision == Precision::BF16 || (options.precision == Precision::Auto && impl->device.is_cuda());
   impl->model = load_m3_model(ck);
-  if (options.precision == Precision::BF16) impl->model->to(torch::kBFloat16);
+  impl->model->to(impl->device);
+  if (impl->bf16) impl->model->to(torch::kBFloat16);
   impl->model->prepare_inference();
   return std::unique_ptr<Encoder>(new Encoder(std::move(impl)));
 }
@@ -71,6 +77,8 @@ const std::string& Encoder::model_dir() const { return impl_->dir; }
 const std::string& Encoder::fingerprint() const { return impl_->fingerprint; }
 const FusionWeights& Encoder::fusion_weights() const { return impl_->fusion; }
 int Encoder::max_length() const { return impl_->max_length; }
+std::string Encoder::device_name() const { return impl_->device.str(); }
+bool Encoder::bf16() const { return impl_->bf16; }
 
 std::vector<int32_t> Encoder::tokenize(const std::string& text, int max_length) const {
   max_length = std::min(max_length, impl_->max_length);
@@ -161,14 +169,16 @@ std::vector<Embedding> Encoder::Impl::run_batch(const std::vector<const std::vec
       if (options.mcls && v[j] == Tokenizer::kBos) cls.accessor<int64_t, 2>()[i][static_cast<int64_t>(j)] = 1;
     }
   }
-  M3Outputs o = model->forward(ids, mask, cls);
+  // Built on the CPU (cheap, element-wise), moved in one copy each; on the CPU .to() is a no-op.
+  M3Outputs o = model->forward(ids.to(device), mask.to(device), cls.defined() ? cls.to(device) : cls);
   // Normalise again in fp32: under bf16 the model's own normalisation leaves norms 1 ± 3e-3.
   namespace F = torch::nn::functional;
+  // Heads normalised where they were computed; only the results cross to the CPU.
   auto renorm = [](const torch::Tensor& t) {
-    return F::normalize(t.to(torch::kFloat), F::NormalizeFuncOptions().dim(-1).eps(1e-12)).contiguous();
+    return F::normalize(t.to(torch::kFloat), F::NormalizeFuncOptions().dim(-1).eps(1e-12)).to(torch::kCPU).contiguous();
   };
   auto dense = renorm(o.dense);
-  auto sparse = o.sparse.to(torch::kFloat).contiguous();
+  auto sparse = o.sparse.to(torch::kFloat).to(torch::kCPU).contiguous();
   torch::Tensor colbert;
   if (options.colbert) colbert = renorm(o.colbert);
   const int64_t h = dense.size(1);

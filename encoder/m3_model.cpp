@@ -244,4 +244,12 @@ M3Model load_m3_model(const Checkpoint& ck) {
   return model;
 }
 
+torch::Device torch_device(Device d) {
+  if (d == Device::Cpu) return torch::kCPU;
+  const bool cuda = torch::cuda::is_available();
+  if (d == Device::Cuda && !cuda)
+    throw UsageError("--device cuda: LibTorch sees no CUDA device (this build's LibTorch is CPU-only, or no GPU is visible)");
+  return cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+}
+
 }  // namespace m3

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "encoder/checkpoint.h"
+#include "encoder/device.h"
 
 namespace m3 {
 
@@ -87,5 +88,9 @@ TORCH_MODULE(M3Model);
 
 // Loads a model directory (fp32 parameters, eval mode). Throws m3::Error naming any problem.
 M3Model load_m3_model(const Checkpoint& ck);
+
+// The torch device `d` names: auto = the first CUDA device when LibTorch sees one, else the CPU.
+// UsageError for cuda when LibTorch has no CUDA or sees no GPU.
+torch::Device torch_device(Device d);
 
 }  // namespace m3

@@ -42,6 +42,8 @@ std::shared_ptr<const Encoder> Models::encoder_for_dir(const std::string& dir) {
   // its threads do not fight the searches for them (README "Query batching": measured both ways).
   o.threads = options_.encoder_threads > 0 ? options_.encoder_threads
                                            : int(std::max(1u, std::thread::hardware_concurrency() / 2));
+  o.device = parse_device(options_.encoder_device);
+  o.precision = parse_precision(options_.encoder_precision);
   std::shared_ptr<const Encoder> e = Encoder::load(dir, o);
   encoders_[key] = e;
   batchers_[e.get()] = std::make_unique<QueryBatcher>(e, options_.batch_window_us, options_.max_batch, options_.batch_tuning);

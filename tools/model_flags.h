@@ -1,5 +1,6 @@
-// The flags every command that encodes shares (--model, --max-length, --batch-size, --threads,
-// --precision, --mcls), declared once, and the Encoder they describe.
+// The flags every command that encodes shares (--model, --max-length, --batch-size,
+// --max-batch-tokens, --threads, --device, --precision, --mcls), declared once, and the Encoder they
+// describe.
 #pragma once
 #include <CLI/CLI.hpp>
 
@@ -14,8 +15,10 @@ struct ModelFlags {
   std::string model;  // empty: the embedded default (Decision 5)
   int max_length = 8192;
   int batch_size = 32;
+  int max_batch_tokens = 16384;
   int threads = 0;
-  std::string precision = "fp32";
+  std::string device = "auto";
+  std::string precision = "auto";
   bool mcls = false;
 };
 

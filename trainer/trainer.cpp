@@ -61,16 +61,7 @@ void save_model_dir(M3Model& model, const std::string& dir, const std::string& d
 
 namespace {
 
-torch::Device pick_device(const std::string& name) {
-  if (name == "cpu") return torch::kCPU;
-  const bool cuda = torch::cuda::is_available();
-  if (name == "cuda") {
-    if (!cuda) throw UsageError("--device cuda: LibTorch sees no CUDA device");
-    return torch::Device(torch::kCUDA, 0);
-  }
-  if (name != "auto") throw UsageError("--device must be auto, cpu or cuda, got '" + name + "'");
-  return cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-}
+torch::Device pick_device(const std::string& name) { return torch_device(parse_device(name)); }
 
 bool pick_autocast(const std::string& precision, const torch::Device& device) {
   if (precision == "fp32") return false;

@@ -45,6 +45,43 @@ TEST(Encoder, MaxBatchTokensBoundsPaddedBatches) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_GE(cosine(a[i].dense, b[i].dense), 0.99999);
 }
 
+TEST(EncoderDevice, AutoRunsWhereLibTorchCanAndCudaWithoutAGpuIsAUsageError) {
+  EXPECT_EQ(parse_device("auto"), Device::Auto);
+  EXPECT_EQ(parse_device("cpu"), Device::Cpu);
+  EXPECT_EQ(parse_device("cuda"), Device::Cuda);
+  EXPECT_THROW(parse_device("gpu"), UsageError);
+  EXPECT_EQ(parse_precision("auto"), Precision::Auto);
+  EXPECT_THROW(parse_precision("fp16"), UsageError);
+  EncoderOptions cpu, automatic, cuda;
+  cpu.device = Device::Cpu;
+  automatic.device = Device::Auto;
+  cuda.device = Device::Cuda;
+  auto on_cpu = Encoder::load(fixture("tiny-m3"), cpu);
+  EXPECT_EQ(on_cpu->device_name(), "cpu");
+  EXPECT_FALSE(on_cpu->bf16()) << "auto precision is fp32 on the CPU";
+  auto chosen = Encoder::load(fixture("tiny-m3"), automatic);
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(chosen->device_name(), "cpu");
+    try {
+      Encoder::load(fixture("tiny-m3"), cuda);
+      ADD_FAILURE() << "--device cuda loaded without a GPU";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+    }
+  } else {
+    EXPECT_EQ(chosen->device_name(), "cuda:0");
+    EXPECT_TRUE(chosen->bf16()) << "auto precision is bf16 on a GPU";
+  }
+  // Wherever auto put it, the outputs agree with the CPU's (bf16 on a GPU: the tolerances).
+  const auto texts = fixture_texts();
+  const auto a = on_cpu->encode(texts), b = chosen->encode(texts);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(a[i].input_ids, b[i].input_ids);
+    EXPECT_GE(cosine(a[i].dense, b[i].dense), chosen->bf16() ? 0.999 : 0.99999) << texts[i];
+    EXPECT_GE(cosine(a[i].colbert, b[i].colbert), chosen->bf16() ? 0.999 : 0.99999) << texts[i];
+  }
+}
+
 TEST(Encoder, HeadsFollowTheSpec) {
   auto enc = Encoder::load(fixture("tiny-m3"), {});
   auto e = enc->encode({"repeat repeat repeat repeat the same word"})[0];
