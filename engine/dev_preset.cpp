@@ -268,6 +268,23 @@ void run_dev_preset(const DevPresetOptions& o) {
     qa.emplace_back("afriqa-x", read_jsonl_qa(files, "question_lang"));
   }
   const std::vector<std::string> modes = {"dense", "sparse", "multivec", "dense+sparse", "all", "bm25"};
+  // label -> parameters: the six modes (the model's own fused weights), then each extra weight set.
+  std::vector<std::pair<std::string, SearchParams>> runs;
+  for (const auto& mode : modes) {
+    SearchParams p;
+    p.mode = parse_search_mode(mode);
+    runs.emplace_back(mode, p);
+  }
+  std::vector<std::string> extra_labels;
+  for (const auto& w : o.extra_weights)
+    for (const auto mode : {SearchMode::DenseSparse, SearchMode::All}) {
+      if (mode == SearchMode::DenseSparse && w[kMultivecHead] != 0) continue;
+      SearchParams p;
+      p.mode = mode;
+      p.weights = w;
+      extra_labels.push_back(std::string(to_string(mode)) + "@" + weights_text(mode, w));
+      runs.emplace_back(extra_labels.back(), p);
+    }
   std::map<std::string, std::map<std::string, MetricSummary>> qa_results;
   for (auto& [name, set] : qa) {
     if (o.max_items && set.questions.size() > o.max_items) set.questions.resize(o.max_items);
@@ -285,9 +302,7 @@ void run_dev_preset(const DevPresetOptions& o) {
     std::vector<std::string> question_texts;
     for (const auto& t : set.questions) question_texts.push_back(t.query);
     const auto question_embeddings = enc->encode(question_texts, 512);  // once, shared by every mode
-    for (const auto& mode : modes) {
-      SearchParams p;
-      p.mode = parse_search_mode(mode);
+    for (auto [mode, p] : runs) {
       p.k = 100;
       EvalInputs in;
       in.label = name;
@@ -326,6 +341,23 @@ void run_dev_preset(const DevPresetOptions& o) {
   for (const auto& m : modes) {
     std::printf("   %5.3f / %5.3f", avg[m].first, avg[m].second);
     report["retrieval_avg"][m] = {{"ndcg@10", avg[m].first}, {"recall@100", avg[m].second}};
+  }
+  if (!extra_labels.empty()) {
+    std::printf("\n\nFused modes with the given weights (--sweep-weights), nDCG@10 per set and average\n%-28s", "mode@weights");
+    for (auto& [name, set] : qa) std::printf(" %9s", name.c_str());
+    std::printf(" %9s\n", "average");
+    for (const auto& label : extra_labels) {
+      std::printf("%-28s", label.c_str());
+      double a = 0, r = 0;
+      for (auto& [name, set] : qa) {
+        const auto& m = qa_results[name][label];
+        std::printf(" %9.3f", m.ndcg10);
+        a += m.ndcg10 / qa.size();
+        r += m.recall100 / qa.size();
+      }
+      std::printf(" %9.3f\n", a);
+      report["retrieval_avg"][label] = {{"ndcg@10", a}, {"recall@100", r}};
+    }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   std::printf("\n\n(%.0f s)\n", secs);

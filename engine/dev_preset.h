@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "encoder/fusion_weights.h"
+
 namespace m3 {
 
 struct DevPresetOptions {
@@ -19,6 +21,10 @@ struct DevPresetOptions {
   std::string json_path;
   int threads = 0;
   size_t max_items = 0;   // per set; 0 = all (tests use a small number)
+  // More weight sets for the fused modes (dense+sparse, all), each scored in rows of its own after the
+  // main table, which keeps the model's own weights: for comparing weights chosen elsewhere (never for
+  // choosing them here — these are the evaluation sets). dense+sparse skips sets with a multivec weight.
+  std::vector<HeadWeights> extra_weights;
 };
 
 void run_dev_preset(const DevPresetOptions& options);

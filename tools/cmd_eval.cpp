@@ -55,8 +55,8 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
   sub.add_flag("--all-modes", f->all_modes, "evaluate every mode");
   add_search_flags(sub, f->search, false);
   sub.add_option("--sweep-weights", f->sweep,
-                 "weight sets (dense,sparse[,multivec]) to try: one row per set for each weighted fused mode, "
-                 "queries encoded once");
+                 "weight sets (dense,sparse[,multivec[,bm25]]) to try: one row per set for each weighted fused mode, "
+                 "queries encoded once (with --preset dev: extra rows beside the model's own weights)");
   sub.add_option("--run", f->run_out, "TREC run file (one topics file and one mode)");
   sub.add_option("--run-dir", f->run_dir, "directory for run files <topics>.<mode>.run");
   sub.add_flag("--overwrite", f->overwrite, "replace existing run files (default: an existing run file is an error)");
@@ -76,6 +76,7 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
       o.out_dir = f->out_dir;
       o.threads = f->model.threads;
       o.json_path = f->json;
+      for (const auto& w : f->sweep) o.extra_weights.push_back(parse_weights(w));
       run_dev_preset(o);
       return;
     }
