@@ -195,6 +195,20 @@ SearchResult Collection::search_embedding(const Embedding& query, const SearchPa
   return search_page(*snap, query, params.with_model_weights(encoder_->fusion_weights()));
 }
 
+std::vector<SearchResult> Collection::search_embedding_sweep(const Embedding& query, const SearchParams& params,
+                                                             const std::vector<HeadWeights>& weight_sets) const {
+  params.validate();
+  auto snap = store_->snapshot();
+  SearchParams p = params;  // one page of each ranking, as search_page cuts it
+  const int offset = p.offset;
+  p.k += offset;
+  p.offset = 0;
+  auto out = search_snapshot_sweep(*snap, query, p, weight_sets);
+  for (auto& r : out)
+    r.hits.erase(r.hits.begin(), r.hits.begin() + std::min<std::ptrdiff_t>(offset, static_cast<std::ptrdiff_t>(r.hits.size())));
+  return out;
+}
+
 SearchResult Collection::search(const std::string& query, const SearchParams& params) const {
   return search_batch({query}, params)[0];
 }

@@ -83,6 +83,9 @@ class Collection {
   SearchResult search(const std::string& query, const SearchParams& params) const;
   std::vector<SearchResult> search_batch(const std::vector<std::string>& queries, const SearchParams& params) const;
   SearchResult search_embedding(const Embedding& query, const SearchParams& params) const;
+  // search_embedding under each weight set (a fused mode), the candidates gathered once (m3 eval --sweep-weights).
+  std::vector<SearchResult> search_embedding_sweep(const Embedding& query, const SearchParams& params,
+                                                   const std::vector<HeadWeights>& weight_sets) const;
   std::optional<DocRecord> find_document(const std::string& docid) const;
   CollectionInfo info() const;
   nlohmann::json extra() const;  // the manifest's engine data (ingest progress, model, ...)
@@ -106,5 +109,9 @@ class Collection {
 
 // Brute-force-free core of every mode: candidates, exact missing heads, fusion, top-k. Exposed for tests.
 SearchResult search_snapshot(const Snapshot& snap, const Embedding& query, const SearchParams& params);
+// One weighted fused search ranked under each weight set: candidates and head scores computed once
+// (BM25's with them when any set weights it), each ranking equal to search_snapshot's with those weights.
+std::vector<SearchResult> search_snapshot_sweep(const Snapshot& snap, const Embedding& query, const SearchParams& params,
+                                                const std::vector<HeadWeights>& weight_sets);
 
 }  // namespace m3

@@ -268,23 +268,19 @@ void run_dev_preset(const DevPresetOptions& o) {
     qa.emplace_back("afriqa-x", read_jsonl_qa(files, "question_lang"));
   }
   const std::vector<std::string> modes = {"dense", "sparse", "multivec", "dense+sparse", "all", "bm25"};
-  // label -> parameters: the six modes (the model's own fused weights), then each extra weight set.
-  std::vector<std::pair<std::string, SearchParams>> runs;
-  for (const auto& mode : modes) {
-    SearchParams p;
-    p.mode = parse_search_mode(mode);
-    runs.emplace_back(mode, p);
-  }
+  // The extra weight sets per fused mode (dense+sparse takes those without a multivec weight), and
+  // the labels of their rows, "<mode>@<weights>" as evaluate_sweep names them.
+  std::vector<std::pair<SearchMode, std::vector<HeadWeights>>> sweeps;
   std::vector<std::string> extra_labels;
-  for (const auto& w : o.extra_weights)
-    for (const auto mode : {SearchMode::DenseSparse, SearchMode::All}) {
-      if (mode == SearchMode::DenseSparse && w[kMultivecHead] != 0) continue;
-      SearchParams p;
-      p.mode = mode;
-      p.weights = w;
-      extra_labels.push_back(std::string(to_string(mode)) + "@" + weights_text(mode, w));
-      runs.emplace_back(extra_labels.back(), p);
-    }
+  for (const auto mode : {SearchMode::DenseSparse, SearchMode::All}) {
+    std::vector<HeadWeights> sets;
+    for (const auto& w : o.extra_weights)
+      if (mode == SearchMode::All || w[kMultivecHead] == 0) {
+        sets.push_back(w);
+        extra_labels.push_back(std::string(to_string(mode)) + "@" + weights_text(mode, w));
+      }
+    if (!sets.empty()) sweeps.emplace_back(mode, sets);
+  }
   std::map<std::string, std::map<std::string, MetricSummary>> qa_results;
   for (auto& [name, set] : qa) {
     if (o.max_items && set.questions.size() > o.max_items) set.questions.resize(o.max_items);
@@ -302,17 +298,28 @@ void run_dev_preset(const DevPresetOptions& o) {
     std::vector<std::string> question_texts;
     for (const auto& t : set.questions) question_texts.push_back(t.query);
     const auto question_embeddings = enc->encode(question_texts, 512);  // once, shared by every mode
-    for (auto [mode, p] : runs) {
+    EvalInputs in;
+    in.label = name;
+    in.topics = set.questions;
+    in.qrels = &set.qrels;
+    in.query_embeddings = &question_embeddings;
+    std::vector<EvalRow> rows;
+    for (const auto& mode : modes) {
+      SearchParams p;
+      p.mode = parse_search_mode(mode);
       p.k = 100;
-      EvalInputs in;
-      in.label = name;
-      in.topics = set.questions;
-      in.qrels = &set.qrels;
-      in.query_embeddings = &question_embeddings;
-      auto row = evaluate(*c, in, p);
-      qa_results[name][mode] = row.metrics;
-      report["retrieval"][name][mode] = {{"ndcg@10", row.metrics.ndcg10}, {"recall@100", row.metrics.recall100},
-                                         {"queries", row.metrics.queries}, {"passages", set.paragraphs.size()}};
+      rows.push_back(evaluate(*c, in, p));
+    }
+    for (const auto& [mode, sets] : sweeps) {
+      SearchParams p;
+      p.mode = mode;
+      p.k = 100;
+      for (auto& row : evaluate_sweep(*c, in, p, sets)) rows.push_back(std::move(row));
+    }
+    for (const auto& row : rows) {
+      qa_results[name][row.mode] = row.metrics;
+      report["retrieval"][name][row.mode] = {{"ndcg@10", row.metrics.ndcg10}, {"recall@100", row.metrics.recall100},
+                                             {"queries", row.metrics.queries}, {"passages", set.paragraphs.size()}};
     }
   }
 

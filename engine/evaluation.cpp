@@ -36,31 +36,17 @@ void require_evaluated(const EvalRow& row, bool qrels, bool answers) {
 
 }  // namespace
 
-EvalRow evaluate(const Collection& c, const EvalInputs& in, const SearchParams& p) {
+namespace {
+
+// The row of a run: metrics (qrels) or answer recall, the run file when asked for.
+EvalRow row_from_results(const EvalInputs& in, const std::string& mode, size_t depth, const std::vector<SearchResult>& results,
+                         double search_seconds) {
   EvalRow row;
   row.label = in.label;
-  row.mode = to_string(p.mode);
+  row.mode = mode;
   row.topics = in.topics.size();
-  row.depth = static_cast<size_t>(p.k);
-  std::vector<SearchResult> results;
-  results.reserve(in.topics.size());
-  Progress progress("searching " + in.label + " " + row.mode, in.topics.size(), 10.0, in.progress, "queries");
-  const auto t0 = std::chrono::steady_clock::now();
-  if (in.query_embeddings) {
-    p.validate();
-    for (const auto& e : *in.query_embeddings) {
-      results.push_back(c.search_embedding(e, p));
-      progress.update(results.size());
-    }
-  }
-  for (size_t i = in.query_embeddings ? in.topics.size() : 0; i < in.topics.size(); i += in.batch) {
-    std::vector<std::string> qs;
-    for (size_t j = i; j < std::min(in.topics.size(), i + in.batch); ++j) qs.push_back(in.topics[j].query);
-    for (auto& r : c.search_batch(qs, p)) results.push_back(std::move(r));
-    progress.update(results.size());
-  }
-  progress.finish(results.size());
-  row.search_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  row.depth = depth;
+  row.search_seconds = search_seconds;
   if (!in.run_path.empty()) write_run_file(in.run_path, in.topics, results, in.tag, in.overwrite);
 
   const auto t1 = std::chrono::steady_clock::now();
@@ -84,6 +70,56 @@ EvalRow evaluate(const Collection& c, const EvalInputs& in, const SearchParams& 
   row.metric_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   require_evaluated(row, in.qrels != nullptr, in.answers != nullptr);
   return row;
+}
+
+}  // namespace
+
+EvalRow evaluate(const Collection& c, const EvalInputs& in, const SearchParams& p) {
+  std::vector<SearchResult> results;
+  results.reserve(in.topics.size());
+  const std::string mode = to_string(p.mode);
+  Progress progress("searching " + in.label + " " + mode, in.topics.size(), 10.0, in.progress, "queries");
+  const auto t0 = std::chrono::steady_clock::now();
+  if (in.query_embeddings) {
+    p.validate();
+    for (const auto& e : *in.query_embeddings) {
+      results.push_back(c.search_embedding(e, p));
+      progress.update(results.size());
+    }
+  }
+  for (size_t i = in.query_embeddings ? in.topics.size() : 0; i < in.topics.size(); i += in.batch) {
+    std::vector<std::string> qs;
+    for (size_t j = i; j < std::min(in.topics.size(), i + in.batch); ++j) qs.push_back(in.topics[j].query);
+    for (auto& r : c.search_batch(qs, p)) results.push_back(std::move(r));
+    progress.update(results.size());
+  }
+  progress.finish(results.size());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return row_from_results(in, mode, static_cast<size_t>(p.k), results, seconds);
+}
+
+std::vector<EvalRow> evaluate_sweep(const Collection& c, const EvalInputs& in, const SearchParams& p,
+                                    const std::vector<HeadWeights>& weight_sets) {
+  if (!in.query_embeddings) throw Error("internal: a weight sweep needs the queries' embeddings");
+  if (!in.run_path.empty()) throw UsageError("a weight sweep writes no run file");
+  std::vector<std::vector<SearchResult>> results(weight_sets.size());  // [weight set][topic]
+  const std::string mode = to_string(p.mode);
+  Progress progress("searching " + in.label + " " + mode + " x " + std::to_string(weight_sets.size()) + " weight sets",
+                    in.topics.size(), 10.0, in.progress, "queries");
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const auto& e : *in.query_embeddings) {
+    auto per_set = c.search_embedding_sweep(e, p, weight_sets);
+    for (size_t w = 0; w < weight_sets.size(); ++w) results[w].push_back(std::move(per_set[w]));
+    progress.update(results.front().size());
+  }
+  progress.finish(in.query_embeddings->size());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+                         static_cast<double>(std::max<size_t>(1, weight_sets.size()));
+  std::vector<EvalRow> rows;
+  for (size_t w = 0; w < weight_sets.size(); ++w)
+    rows.push_back(row_from_results(in, mode + "@" + weights_text(p.mode, weight_sets[w]), static_cast<size_t>(p.k),
+                                    results[w], seconds));
+  return rows;
 }
 
 EvalRow evaluate_run_file(const std::string& label, const std::string& path, const Qrels& qrels, bool complete) {

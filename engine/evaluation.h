@@ -50,6 +50,10 @@ struct EvalInputs {
 };
 
 EvalRow evaluate(const Collection& collection, const EvalInputs& in, const SearchParams& params);
+// evaluate() under each weight set of a weighted fused mode, one row per set (mode "<mode>@<weights>"),
+// each query's candidates gathered once (needs in.query_embeddings; no run files).
+std::vector<EvalRow> evaluate_sweep(const Collection& collection, const EvalInputs& in, const SearchParams& params,
+                                    const std::vector<HeadWeights>& weight_sets);
 EvalRow evaluate_run_file(const std::string& label, const std::string& path, const Qrels& qrels, bool complete);
 
 struct JudgedCoverage { size_t judged = 0, absent = 0; };  // distinct judged docids of the topics' queries

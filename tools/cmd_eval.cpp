@@ -175,6 +175,13 @@ M3_COMMAND("eval", "Evaluate a collection on topics + qrels (nDCG@10, R@100, MRR
             if (with_qrels) warn_shallow(rows.back());
             continue;
           }
+          if (f->run_dir.empty()) {  // no run files: each query's candidates gathered once for every set
+            for (auto& row : evaluate_sweep(*c, in, p, sweep)) {
+              rows.push_back(std::move(row));
+              if (with_qrels) warn_shallow(rows.back());
+            }
+            continue;
+          }
           for (const auto& w : sweep) {
             SearchParams pw = p;
             pw.weights = w;

@@ -144,6 +144,45 @@ TEST(SearchModes, Bm25AsFourthHeadJoinsTheSumAndTheCandidates) {
   }
 }
 
+// m3 eval --sweep-weights ranks one candidate pool under many weight sets: each ranking must be the
+// one a search with those weights returns (hits, order, scores), with and without BM25 in a set.
+TEST(SearchModes, WeightSweepEqualsOneSearchPerWeightSet) {
+  auto c = Collection::create(fresh_dir("sweep"), {}, tiny_encoder());
+  c->add(synthetic_docs(150));
+  c->commit();
+  const std::vector<HeadWeights> sets = {{1.f, 0.3f, 1.f, 0.f}, {0.2f, 1.f, 2.5f, 0.f}, {0.2f, 1.f, 2.5f, 0.05f},
+                                         {0.f, 1.f, 0.f, 0.f},  {0.5f, 1.f, 0.f, 1.f},  {0.f, 0.f, 0.f, 1.f}};
+  for (const auto mode : {SearchMode::DenseSparse, SearchMode::All}) {
+    for (const int depth : {5, 40}) {  // shallow: BM25's own candidates matter
+      SearchParams p;
+      p.mode = mode;
+      p.k = 8;
+      p.offset = 2;
+      p.depth = depth;
+      std::vector<HeadWeights> usable;
+      for (const auto& w : sets)
+        if (mode == SearchMode::All || w[kMultivecHead] == 0) usable.push_back(w);
+      for (const char* qtext : {"search engine", "Katze Haus", "дождь 猫"}) {
+        const auto q = c->encoder().encode({qtext}, 512)[0];
+        const auto swept = c->search_embedding_sweep(q, p, usable);
+        ASSERT_EQ(swept.size(), usable.size());
+        for (size_t i = 0; i < usable.size(); ++i) {
+          SCOPED_TRACE(std::string(to_string(mode)) + "@" + weights_text(mode, usable[i]) + " depth " + std::to_string(depth) + " / " + qtext);
+          SearchParams one = p;
+          one.weights = usable[i];
+          const auto want = c->search_embedding(q, one);
+          ASSERT_EQ(swept[i].hits.size(), want.hits.size());
+          for (size_t h = 0; h < want.hits.size(); ++h) {
+            EXPECT_EQ(swept[i].hits[h].docid, want.hits[h].docid);
+            EXPECT_EQ(swept[i].hits[h].score, want.hits[h].score);
+            EXPECT_EQ(swept[i].hits[h].scores.bm25.has_value(), want.hits[h].scores.bm25.has_value());
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(SearchModes, ModelWeightsFillOnlyWeightedFusedModesWithoutRequestWeights) {
   FusionWeights model;
   model.dense_sparse = HeadWeights{0.5f, 1.f, 0.f, 0.f};
