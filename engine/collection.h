@@ -106,5 +106,7 @@ class Collection {
 
 // Brute-force-free core of every mode: candidates, exact missing heads, fusion, top-k. Exposed for tests.
 SearchResult search_snapshot(const Snapshot& snap, const Embedding& query, const SearchParams& params);
+// The token ids BM25 scores a query by: its pieces without <s>, </s> and <pad>.
+std::vector<int32_t> bm25_query_tokens(const Embedding& query);
 
 }  // namespace m3

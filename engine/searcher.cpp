@@ -12,13 +12,20 @@
 
 namespace m3 {
 
-namespace {
-
-std::vector<int32_t> query_tokens(const Embedding& q) {
+std::vector<int32_t> bm25_query_tokens(const Embedding& q) {
   std::vector<int32_t> out;
   for (int32_t id : q.input_ids)
     if (id > 2) out.push_back(id);
   return out;
+}
+
+namespace {
+
+// A shard of a sharded search pools only the head's candidates at or above the whole collection's
+// depth-th score (ShardScope): those are exactly the global top-depth documents this shard holds.
+std::vector<ScoredDoc> at_or_above(std::vector<ScoredDoc> hits, const std::optional<float>& floor) {
+  if (floor) hits.erase(std::remove_if(hits.begin(), hits.end(), [&](const ScoredDoc& h) { return h.score < *floor; }), hits.end());
+  return hits;
 }
 
 void add_unique(std::vector<int64_t>& docs, std::unordered_set<int64_t>& seen, const std::vector<ScoredDoc>& hits) {
@@ -76,15 +83,19 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
   std::vector<int64_t> docs;
   std::unordered_set<int64_t> seen;
   std::unordered_map<int64_t, float> dense_known;
-  auto add_dense = [&](int n) {
-    auto hits = snap.dense_search(q.dense.data(), n, p.dense, mask);
+  const ShardScope* scope = p.shard_scope.get();
+  const std::optional<float> no_floor;
+  const auto& dense_floor = scope ? scope->dense_floor : no_floor;
+  const auto& sparse_floor = scope ? scope->sparse_floor : no_floor;
+  auto add_dense = [&](int n, const std::optional<float>& floor) {
+    auto hits = at_or_above(snap.dense_search(q.dense.data(), n, p.dense, mask), floor);
     add_unique(docs, seen, hits);
     dense_known = scores_by_doc(hits);
   };
   bool need_dense = false, need_sparse = false, need_mv = false;
   switch (p.mode) {
     case SearchMode::Dense:
-      add_dense(k);
+      add_dense(k, no_floor);
       need_dense = true;
       break;
     case SearchMode::Sparse:
@@ -93,8 +104,9 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
       break;
     case SearchMode::Bm25: {
       SearchResult r;
-      auto toks = query_tokens(q);
-      for (const auto& h : snap.bm25_search(toks, k, p.sparse_algo, mask)) {
+      auto toks = bm25_query_tokens(q);
+      const Bm25Stats* global = scope && scope->bm25 ? &*scope->bm25 : nullptr;
+      for (const auto& h : snap.bm25_search(toks, k, p.sparse_algo, mask, global)) {
         Hit hit;
         hit.doc = h.doc;
         hit.score = h.score;
@@ -107,17 +119,17 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
       return r;
     }
     case SearchMode::Multivec:
-      add_dense(depth);
+      add_dense(depth, dense_floor);
       need_dense = need_mv = true;
       break;
     case SearchMode::DenseSparse:
-      add_dense(depth);
-      add_unique(docs, seen, snap.sparse_search(q.sparse, depth, p.sparse_algo, mask));
+      add_dense(depth, dense_floor);
+      add_unique(docs, seen, at_or_above(snap.sparse_search(q.sparse, depth, p.sparse_algo, mask), sparse_floor));
       need_dense = need_sparse = true;
       break;
     case SearchMode::All:
-      add_dense(depth);
-      add_unique(docs, seen, snap.sparse_search(q.sparse, depth, p.sparse_algo, mask));
+      add_dense(depth, dense_floor);
+      add_unique(docs, seen, at_or_above(snap.sparse_search(q.sparse, depth, p.sparse_algo, mask), sparse_floor));
       need_dense = need_sparse = true;
       need_mv = true;
       break;
