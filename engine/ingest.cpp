@@ -24,6 +24,7 @@ struct Chunk {
   std::vector<CorpusPosition> after;  // where the reader stood just after each document's line
   CorpusPosition end;                 // corpus consumed once this chunk is indexed
   size_t skipped = 0;
+  size_t other_shards = 0;
 };
 
 // A bounded queue: the reader runs at most `capacity` chunks ahead of the encoder.
@@ -75,9 +76,12 @@ std::string hex64(uint64_t v) {
 }
 
 // The manifest's resume record: how far into which content the commit got.
-nlohmann::json record_of(const std::string& corpus, const CorpusPosition& p, size_t documents, bool complete) {
+std::string shard_text(const ShardSpec& s) { return std::to_string(s.index) + "/" + std::to_string(s.count); }
+
+nlohmann::json record_of(const std::string& corpus, const CorpusPosition& p, size_t documents, bool complete, const ShardSpec& shard) {
   nlohmann::json r = {{"corpus", corpus}, {"lines", p.lines}, {"bytes", p.bytes}, {"hash", hex64(p.hash)},
                       {"documents", documents}, {"complete", complete}};
+  if (shard.count > 1) r["shard"] = shard_text(shard);
   struct stat st;
   if (::stat(corpus.c_str(), &st) == 0) {
     r["size"] = static_cast<uint64_t>(st.st_size);
@@ -106,6 +110,10 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
     if (extra.contains("ingest") && extra["ingest"].is_object()) {
       const auto& r = extra["ingest"];
       recorded = r.value("corpus", std::string("an unnamed corpus"));
+      const std::string recorded_shard = r.contains("shard") && r["shard"].is_string() ? r["shard"].get<std::string>() : "0/1";
+      if (recorded_shard != shard_text(opt.shard))
+        throw UsageError(collection.dir() + " was indexed as shard " + recorded_shard + ", not " + shard_text(opt.shard) +
+                         " (a shard's collection holds only its documents)");
       if (r.contains("hash") && r["hash"].is_string() && r.contains("bytes")) {
         const size_t lines = r.value("lines", size_t{0});
         const uint64_t bytes = r.value("bytes", uint64_t{0});
@@ -152,6 +160,7 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
             ++c.skipped;
             continue;
           }
+          if (!in_shard(d.docid, opt.shard)) { ++c.other_shards; continue; }  // another shard's (read, not indexed)
           c.ids.push_back(encoder.tokenize(d.passage(), max_len));
           c.docs.push_back(std::move(d));
           c.after.push_back(reader->position());
@@ -164,7 +173,7 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
         c.end = before;
         eof = true;
       }
-      if (!c.docs.empty() || c.skipped) queue.push(std::move(c));
+      if (!c.docs.empty() || c.skipped || c.other_shards) queue.push(std::move(c));
     }
     queue.finish();
   });
@@ -173,7 +182,7 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
   CorpusPosition last = reader->position();
   auto commit = [&](bool complete) {
     if (opt.track_progress)
-      collection.commit_with({{"ingest", record_of(corpus, last, done_before + stats.documents, complete)}});
+      collection.commit_with({{"ingest", record_of(corpus, last, done_before + stats.documents, complete, opt.shard)}});
     else
       collection.commit();
     since_commit = 0;
@@ -194,6 +203,7 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
         }
       }
       stats.skipped += c.skipped;
+      stats.other_shards += c.other_shards;
       last = c.end;
       progress.update(c.end.lines);
     }

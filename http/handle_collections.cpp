@@ -3,6 +3,7 @@
 
 #include "engine/collection_description.h"
 #include "http/api_error.h"
+#include "http/coordinator.h"
 #include "http/handlers.h"
 
 namespace m3::http {
@@ -32,6 +33,7 @@ Response handle_list_collections(RouteContext& ctx) {
 
 Response handle_get_collection(RouteContext& ctx) {
   const auto& name = ctx.params[0];
+  if (ctx.coordinator && ctx.coordinator->serves(name)) return ctx.coordinator->describe(ctx);
   return json_reply(200, describe_for_client(*ctx.collections.get(name), name, ctx.models), ctx.req);
 }
 
@@ -55,6 +57,7 @@ Response handle_drop_collection(RouteContext& ctx) {
 }
 
 Response handle_commit(RouteContext& ctx) {
+  if (ctx.coordinator && ctx.coordinator->serves(ctx.params[0])) return ctx.coordinator->commit(ctx);
   auto c = ctx.collections.get(ctx.params[0]);
   if (!ctx.req.body().empty()) reject_unknown_fields(parse_body(ctx), {});
   const uint64_t g = c->commit();

@@ -5,6 +5,8 @@
 
 #include "common/utf8.h"
 #include "engine/search_request.h"
+#include "engine/shard_search.h"
+#include "http/coordinator.h"
 #include "http/api_error.h"
 #include "http/handlers.h"
 
@@ -12,14 +14,9 @@ namespace m3::http {
 
 namespace {
 
-const std::vector<std::string>& hit_field_names() {
-  static const std::vector<std::string> names = {"docid", "score", "scores", "title", "text", "metadata"};
-  return names;
-}
+std::vector<std::string> queries_of(const json& body, const Limits& limits, bool& batch);
 
-struct HitFields {
-  bool docid = true, score = true, scores = true, title = true, text = true, metadata = false;
-};
+}  // namespace
 
 HitFields parse_fields(const json& body) {
   if (!body.contains("fields")) return {};
@@ -57,6 +54,8 @@ json hit_json(const Hit& h, const HitFields& f) {
   return j;
 }
 
+namespace {
+
 std::vector<std::string> queries_of(const json& body, const Limits& limits, bool& batch) {
   batch = body.contains("queries");
   if (batch == body.contains("query")) throw bad_request("give either 'query' (a string) or 'queries' (an array of strings)");
@@ -92,6 +91,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 Response handle_search(RouteContext& ctx) {
+  if (ctx.coordinator && ctx.coordinator->serves(ctx.params[0])) return ctx.coordinator->search(ctx);
   const auto t0 = std::chrono::steady_clock::now();
   auto c = ctx.collections.get(ctx.params[0]);
   const json body = parse_body(ctx);
@@ -138,6 +138,26 @@ Response handle_search(RouteContext& ctx) {
     reply["weights"] = used.mode == SearchMode::All ? json{shown(w[0]), shown(w[1]), shown(w[2])} : json{shown(w[0]), shown(w[1])};
   }
   return json_reply(200, reply, ctx.req);
+}
+
+// Round 1 of a sharded search (engine/shard_search.h): this shard's top-depth scores of the heads
+// the mode pools, and BM25's N and df for the query's terms. Same body as a search (one query).
+Response handle_shard_stats(RouteContext& ctx) {
+  auto c = ctx.collections.get(ctx.params[0]);
+  const json body = parse_body(ctx);
+  SearchBounds bounds;
+  bounds.max_k = ctx.options.limits.max_k;
+  bounds.max_offset = ctx.options.limits.max_offset;
+  bounds.max_depth = ctx.options.limits.max_depth;
+  const SearchParams p = parse_search_request(body, bounds, {"query", "fields"});
+  parse_fields(body);
+  bool batch = false;
+  const auto queries = queries_of(body, ctx.options.limits, batch);
+  if (batch) throw bad_request("shard statistics take one 'query'");
+  ctx.mode_label = to_string(p.mode);
+  const auto embeddings = ctx.models.batcher_for(c->encoder()).encode(queries, p.query_max_length);
+  const auto stats = collect_shard_stats(*c->snapshot(), embeddings[0], p);
+  return json_reply(200, shard_stats_json(stats), ctx.req);
 }
 
 }  // namespace m3::http
