@@ -3,6 +3,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
@@ -47,7 +48,7 @@ namespace {
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(ShardClient::Impl& impl, const ShardClientOptions& o, const ShardRequest& r, std::function<void(ShardReply)> done)
-      : impl_(impl), o_(o), r_(r), done_(std::move(done)), resolver_(impl.io), stream_(impl.io) {
+      : impl_(impl), o_(o), r_(r), done_(std::move(done)), resolver_(impl.io), resolve_timer_(impl.io), stream_(impl.io) {
     key_ = r.replica->host + ":" + std::to_string(r.replica->port);
   }
 
@@ -66,8 +67,14 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void connect() {
     reused_ = false;
     auto self = shared_from_this();
+    // The resolver has no deadline of its own: a timer cancels it at the request's deadline.
+    resolve_timer_.expires_at(deadline_);
+    resolve_timer_.async_wait([self](beast::error_code ec) {
+      if (!ec) self->resolver_.cancel();
+    });
     resolver_.async_resolve(r_.replica->host, std::to_string(r_.replica->port),
                             [self](beast::error_code ec, tcp::resolver::results_type results) {
+                              self->resolve_timer_.cancel();
                               if (ec) return self->fail("resolve: " + ec.message());
                               self->stream_.expires_at(self->deadline_);
                               self->stream_.async_connect(results, [self](beast::error_code ec, const tcp::endpoint&) {
@@ -149,6 +156,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   bool reused_ = false;
   std::chrono::steady_clock::time_point deadline_;
   tcp::resolver resolver_;
+  net::steady_timer resolve_timer_;
   beast::tcp_stream stream_;
   bhttp::request<bhttp::string_body> req_;
   beast::flat_buffer buffer_;
