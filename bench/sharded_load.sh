@@ -37,7 +37,7 @@ echo "cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $cores c
 echo "corpus: $corpus ($(wc -l < "$corpus") documents), wrk -c$conns -d${secs}s"
 printf "%-12s %-6s %-6s %10s %10s %10s\n" setup shards mode QPS p50 p99
 mkdir -p "$work/whole"
-"$m3" index --corpus "$corpus" --collection "$work/whole/sample" "${mflag[@]}" --quiet --max-length 256
+"$m3" index --corpus "$corpus" --collection "$work/whole/sample" "${mflag[@]}" --quiet --max-length 256 2>/dev/null
 serve $port --data "$work/whole" "${mflag[@]}" --encoder-threads "$cores"
 for mode in $modes; do read -r q p50 p99 < <(run "http://127.0.0.1:$port" "$mode"); printf "%-12s %-6s %-6s %10s %10s %10s\n" unsharded - "$mode" "$q" "$p50" "$p99"; done
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
@@ -46,9 +46,10 @@ for n in $shards_list; do
   map="{\"sample\": ["
   for i in $(seq 0 $((n - 1))); do
     mkdir -p "$work/s$n-$i"
-    "$m3" index --corpus "$corpus" --collection "$work/s$n-$i/sample" --shard "$i/$n" "${mflag[@]}" --quiet --max-length 256
+    "$m3" index --corpus "$corpus" --collection "$work/s$n-$i/sample" --shard "$i/$n" "${mflag[@]}" --quiet --max-length 256 2>/dev/null
     serve $((port + 1 + i)) --data "$work/s$n-$i" "${mflag[@]}" --encoder-threads "$t"
-    map+="$([ "$i" -gt 0 ] && echo ,)[\"http://127.0.0.1:$((port + 1 + i))\"]"
+    sep=","; [ "$i" -eq 0 ] && sep=""
+    map+="$sep[\"http://127.0.0.1:$((port + 1 + i))\"]"
   done
   echo "$map]}" > "$work/map$n.json"
   mkdir -p "$work/empty"

@@ -106,9 +106,26 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     parser_->header_limit(16 * 1024);
     buffer_.clear();
     auto self = shared_from_this();
+    // The header first, so a declared Content-Length past the limit is refused before any of the
+    // body is read (the parser's body_limit alone was seen to let a first reply of a process
+    // through with Boost 1.74); body_limit still bounds chunked and read-to-close bodies, and the
+    // size is checked once more at the end.
+    bhttp::async_read_header(stream_, buffer_, *parser_, [self](beast::error_code ec, size_t) {
+      if (ec) return self->retry_or_fail("read: " + ec.message());
+      const auto declared = self->parser_->content_length();
+      if (declared && *declared > self->o_.max_reply_bytes)
+        return self->fail("reply larger than " + std::to_string(self->o_.max_reply_bytes) + " bytes");
+      self->read_body();
+    });
+  }
+
+  void read_body() {
+    auto self = shared_from_this();
     bhttp::async_read(stream_, buffer_, *parser_, [self](beast::error_code ec, size_t) {
       if (ec == bhttp::error::body_limit) return self->fail("reply larger than " + std::to_string(self->o_.max_reply_bytes) + " bytes");
-      if (ec) return self->retry_or_fail("read: " + ec.message());
+      if (ec) return self->fail("read: " + ec.message());
+      if (self->parser_->get().body().size() > self->o_.max_reply_bytes)
+        return self->fail("reply larger than " + std::to_string(self->o_.max_reply_bytes) + " bytes");
       auto res = self->parser_->release();
       ShardReply reply;
       reply.status = static_cast<int>(res.result_int());

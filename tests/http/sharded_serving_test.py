@@ -6,7 +6,7 @@ Checks: every mode's search through the coordinator equals the unsharded server'
 the docid's shard (every replica of it); a killed replica is skipped; a shard with no replica left
 gives 200 "partial" + "missing_shards", or 503 with --require-all-shards; hostile fields are 400.
 Usage: sharded_serving_test.py --m3 build/m3 [--model tests/fixtures/tiny-m3]"""
-import argparse, json, os, random, re, shutil, signal, subprocess, sys, tempfile, time, urllib.request, urllib.error
+import argparse, http.server, json, os, random, re, shutil, signal, subprocess, sys, tempfile, threading, time, urllib.request, urllib.error
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -50,6 +50,36 @@ class Server:
             self.proc.wait()
 
 
+class HostileShard(http.server.BaseHTTPRequestHandler):
+    """A shard that misbehaves as its path says: slow (past the coordinator's timeout), garbage
+    (200 with a body that is not JSON), huge (a reply past --max-shard-reply-bytes)."""
+    kind = ""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.kind == "slow":
+            time.sleep(3)
+        body = {"garbage": b"{not json", "huge": b'{"hits": [], "pad": "' + b"x" * 2_000_000 + b'"}'}.get(self.kind, b'{"hits": []}')
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def hostile_shard(kind):
+    handler = type("Hostile_" + kind, (HostileShard,), {"kind": kind})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, "http://127.0.0.1:%d" % srv.server_address[1]
+
+
 def words(rng, n):
     syll = ["ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "zu", "ha", "gi", "bo", "de"]
     return " ".join(rng.choice(syll) + rng.choice(syll) + rng.choice(["", rng.choice(syll)]) for _ in range(n))
@@ -86,9 +116,12 @@ def main():
         s0b = serve("s0b", "--data", os.path.join(tmp, "s0b"))
         s1 = serve("s1", "--data", os.path.join(tmp, "s1"))
         shard_map = os.path.join(tmp, "shards.json")
+        hostile = {k: hostile_shard(k) for k in ("slow", "garbage", "huge")}
         with open(shard_map, "w") as f:
-            json.dump({"c": [[s0a.url, s0b.url], [s1.url]]}, f)
-        coord = serve("coord", "--data", os.path.join(tmp, "empty"), "--shard-map", shard_map, "--shard-timeout-ms", "3000")
+            json.dump({"c": [[s0a.url, s0b.url], [s1.url]], "slow": [[hostile["slow"][1]]],
+                       "garbage": [[hostile["garbage"][1]]], "huge": [[hostile["huge"][1]]]}, f)
+        coord = serve("coord", "--data", os.path.join(tmp, "empty"), "--shard-map", shard_map, "--shard-timeout-ms", "1500",
+                      "--max-shard-reply-bytes", "1000000")
         strict = serve("strict", "--data", os.path.join(tmp, "empty"), "--shard-map", shard_map, "--require-all-shards")
 
         # Each shard holds its part, together the corpus once.
@@ -132,6 +165,18 @@ def main():
         assert request(coord.url + "/collections/c/search", {"query": "ka", "mode": "all", "fusion": "rrf"})[0] == 400
         assert request(coord.url + "/collections/c/search", {"query": "ka", "k": 1000, "offset": 500})[0] == 400
         assert request(coord.url + "/collections/c/search", {"query": "ka", "filter": {"nope": 1}})[0] == 400
+
+        # Shards' replies are outside input: a timeout or an oversized reply is a failed shard
+        # (partial), a reply that is not JSON a 502; the coordinator keeps serving.
+        q = {"query": "ka", "mode": "dense"}
+        st, r = request(coord.url + "/collections/slow/search", q)
+        assert st == 200 and r.get("missing_shards") == [0], (st, r)
+        st, r = request(coord.url + "/collections/huge/search", q)
+        assert st == 200 and r.get("missing_shards") == [0], (st, r)
+        st, r = request(coord.url + "/collections/garbage/search", q)
+        assert st == 502 and r["error"]["code"] == "bad_shard_reply", (st, r)
+        for kind, (srv, _) in hostile.items():
+            srv.shutdown()
 
         # Writes route to the docid's shard, on every replica of it.
         st, r = request(coord.url + "/collections/c/documents", {"documents": [{"docid": "new-%d" % i, "text": words(rng, 6)} for i in range(6)]})
