@@ -2,6 +2,7 @@
 // meeting other requests' queries in the query batcher), every setting of engine/search_request.h,
 // paging ("offset") and a choice of returned hit fields ("fields").
 #include <chrono>
+#include <optional>
 
 #include "common/utf8.h"
 #include "engine/search_request.h"
@@ -9,6 +10,7 @@
 #include "http/coordinator.h"
 #include "http/api_error.h"
 #include "http/handlers.h"
+#include "http/query_embedding_cache.h"
 
 namespace m3::http {
 
@@ -113,7 +115,11 @@ Response handle_search(RouteContext& ctx) {
   const auto queries = queries_of(body, ctx.options.limits, batch);
 
   const auto te = std::chrono::steady_clock::now();
-  const auto embeddings = ctx.models.batcher_for(c->encoder()).encode(queries, p.query_max_length);
+  // Round 2 of a sharded search: the embedding round 1 computed here, if still cached.
+  std::optional<Embedding> cached;
+  if (p.shard_scope && !batch) cached = shard_round_cache().take(QueryEmbeddingCache::key(c->encoder(), p.query_max_length, queries[0]));
+  const auto embeddings = cached ? std::vector<Embedding>{std::move(*cached)}
+                                 : ctx.models.batcher_for(c->encoder()).encode(queries, p.query_max_length);
   const double encode_ms = ms_since(te);
   json results = json::array();
   double search_ms = 0;
@@ -157,6 +163,7 @@ Response handle_shard_stats(RouteContext& ctx) {
   ctx.mode_label = to_string(p.mode);
   const auto embeddings = ctx.models.batcher_for(c->encoder()).encode(queries, p.query_max_length);
   const auto stats = collect_shard_stats(*c->snapshot(), embeddings[0], p);
+  shard_round_cache().put(QueryEmbeddingCache::key(c->encoder(), p.query_max_length, queries[0]), embeddings[0]);
   return json_reply(200, shard_stats_json(stats), ctx.req);
 }
 
