@@ -5,7 +5,7 @@
 
 #include "common/error.h"
 #include "engine/metadata_filter.h"
-#include "engine/shard_search.h"
+#include "engine/shard_wire.h"
 
 namespace m3 {
 

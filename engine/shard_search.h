@@ -22,14 +22,9 @@
 
 #include "engine/collection.h"
 #include "engine/search_params.h"
+#include "engine/shard_wire.h"
 
 namespace m3 {
-
-// What round 1 gathers from one shard.
-struct ShardStats {
-  std::vector<float> dense_top, sparse_top;  // the shard's top-depth scores of each pooled head, descending
-  std::optional<Bm25Stats> bm25;
-};
 
 // Whether `p` needs round 1 (pooled modes and bm25); UsageError for what a sharded search cannot do.
 bool needs_shard_stats(const SearchParams& p);
@@ -42,13 +37,5 @@ int pool_depth(const SearchParams& p);
 ShardStats collect_shard_stats(const Snapshot& snap, const Embedding& query, const SearchParams& p);
 // The whole collection's floors and BM25 statistics from every shard's round 1.
 ShardScope combine_shard_stats(const std::vector<ShardStats>& shards, const SearchParams& p);
-
-// The wire forms (round 1's reply; round 2's "shard_scope" search field). Readers take JSON from
-// another process: every value is type- and range-checked (InvalidInputError naming `what`), and
-// lists are bounded (max_scores scores per head, max_terms BM25 terms).
-nlohmann::json shard_stats_json(const ShardStats& s);
-ShardStats parse_shard_stats(const nlohmann::json& j, size_t max_scores, size_t max_terms, const std::string& what);
-nlohmann::json shard_scope_json(const ShardScope& s);
-ShardScope parse_shard_scope(const nlohmann::json& j, size_t max_terms, const std::string& what);
 
 }  // namespace m3
