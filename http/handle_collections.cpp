@@ -28,7 +28,13 @@ json describe_for_client(const Collection& c, const std::string& name, const Mod
 Response handle_list_collections(RouteContext& ctx) {
   json list = json::array();
   for (const auto& n : ctx.collections.names()) list.push_back(n);
-  return json_reply(200, {{"collections", list}}, ctx.req);
+  json reply = {{"collections", list}};
+  if (ctx.coordinator) {  // the sharded collections this server coordinates
+    json sharded = json::array();
+    for (const auto& [name, sc] : ctx.coordinator->map()) sharded.push_back(name);
+    reply["sharded"] = sharded;
+  }
+  return json_reply(200, reply, ctx.req);
 }
 
 Response handle_get_collection(RouteContext& ctx) {
