@@ -113,5 +113,7 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& query, const
 // (BM25's with them when any set weights it), each ranking equal to search_snapshot's with those weights.
 std::vector<SearchResult> search_snapshot_sweep(const Snapshot& snap, const Embedding& query, const SearchParams& params,
                                                 const std::vector<HeadWeights>& weight_sets);
+// The token ids BM25 scores a query by: its pieces without <s>, </s> and <pad>.
+std::vector<int32_t> bm25_query_tokens(const Embedding& query);
 
 }  // namespace m3

@@ -25,6 +25,7 @@ struct Chunk {
   std::vector<CorpusPosition> after;  // where the reader stood just after each document's line
   CorpusPosition end;                 // corpus consumed once this chunk is indexed
   size_t skipped = 0;
+  size_t other_shards = 0;
 };
 
 // A bounded queue: the reader runs at most `capacity` chunks ahead of the encoder.
@@ -76,9 +77,12 @@ std::string hex64(uint64_t v) {
 }
 
 // The manifest's resume record: how far into which content the commit got.
-nlohmann::json record_of(const std::string& corpus, const CorpusPosition& p, size_t documents, bool complete) {
+std::string shard_text(const ShardSpec& s) { return std::to_string(s.index) + "/" + std::to_string(s.count); }
+
+nlohmann::json record_of(const std::string& corpus, const CorpusPosition& p, size_t documents, bool complete, const ShardSpec& shard) {
   nlohmann::json r = {{"corpus", corpus}, {"lines", p.lines}, {"bytes", p.bytes}, {"hash", hex64(p.hash)},
                       {"documents", documents}, {"complete", complete}};
+  if (shard.count > 1) r["shard"] = shard_text(shard);
   struct stat st;
   if (::stat(corpus.c_str(), &st) == 0) {
     r["size"] = static_cast<uint64_t>(st.st_size);
@@ -108,6 +112,10 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
       const auto& r = extra["ingest"];
       const std::string& where = collection.dir();
       recorded = extra_string(r, "corpus", "an unnamed corpus", where);
+      const std::string recorded_shard = extra_string(r, "shard", "0/1", where);
+      if (recorded_shard != shard_text(opt.shard))
+        throw UsageError(collection.dir() + " was indexed as shard " + recorded_shard + ", not " + shard_text(opt.shard) +
+                         " (a shard's collection holds only its documents)");
       if (r.contains("hash") && r["hash"].is_string() && r.contains("bytes")) {
         const size_t lines = static_cast<size_t>(extra_integer(r, "lines", 0, 0, INT64_MAX, where));
         const uint64_t bytes = static_cast<uint64_t>(extra_integer(r, "bytes", 0, 0, INT64_MAX, where));
@@ -154,6 +162,7 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
             ++c.skipped;
             continue;
           }
+          if (!in_shard(d.docid, opt.shard)) { ++c.other_shards; continue; }  // another shard's (read, not indexed)
           c.ids.push_back(encoder.tokenize(d.passage(), max_len));
           c.docs.push_back(std::move(d));
           c.after.push_back(reader->position());
@@ -166,7 +175,7 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
         c.end = before;
         eof = true;
       }
-      if (!c.docs.empty() || c.skipped) queue.push(std::move(c));
+      if (!c.docs.empty() || c.skipped || c.other_shards) queue.push(std::move(c));
     }
     queue.finish();
   });
@@ -175,7 +184,7 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
   CorpusPosition last = reader->position();
   auto commit = [&](bool complete) {
     if (opt.track_progress)
-      collection.commit_with({{"ingest", record_of(corpus, last, done_before + stats.documents, complete)}});
+      collection.commit_with({{"ingest", record_of(corpus, last, done_before + stats.documents, complete, opt.shard)}});
     else
       collection.commit();
     since_commit = 0;
@@ -196,6 +205,7 @@ IngestStats ingest_corpus(Collection& collection, const std::string& corpus_path
         }
       }
       stats.skipped += c.skipped;
+      stats.other_shards += c.other_shards;
       last = c.end;
       progress.update(c.end.lines);
     }

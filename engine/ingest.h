@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/collection.h"
+#include "engine/shard_routing.h"
 
 namespace m3 {
 
@@ -24,12 +25,16 @@ struct IngestOptions {
   // With track_progress: a collection holding documents from other content is refused (UsageError)
   // unless append is set; with append the corpus is indexed from its start (same docid replaces).
   bool append = false;
+  // Index only the documents of this shard (engine/shard_routing.h); the others are read and
+  // skipped. Recorded with the progress: a resume with another shard spec is refused.
+  ShardSpec shard;
 };
 
 struct IngestStats {
   size_t documents = 0;      // indexed in this run
   size_t resumed_from = 0;   // corpus lines skipped because an earlier run committed them
   size_t skipped = 0;        // malformed lines skipped (skip_bad)
+  size_t other_shards = 0;   // documents left to the other shards (--shard)
   double seconds = 0;        // wall time
   double encode_seconds = 0; // time inside the encoder's forward passes
   double docs_per_second() const { return seconds > 0 ? documents / seconds : 0; }

@@ -25,6 +25,15 @@ namespace m3 {
 
 class MetadataFilter;  // engine/metadata_filter.h
 
+// What makes one shard of a sharded collection rank exactly as the whole collection would
+// (engine/shard_search.h): floors on the pooled heads' candidates (the whole collection's depth-th
+// score of that head, so a shard pools only documents in the global per-head top-depth) and BM25's
+// global statistics. Only a coordinator sets it (JSON "shard_scope"); a plain search leaves it null.
+struct ShardScope {
+  std::optional<float> dense_floor, sparse_floor;
+  std::optional<Bm25Stats> bm25;
+};
+
 enum class SearchMode { Dense, Sparse, Multivec, DenseSparse, All, Bm25 };
 
 SearchMode parse_search_mode(const std::string& name);  // UsageError listing the valid names
@@ -51,6 +60,7 @@ struct SearchParams {
   // Filtered searches score a segment's allowed rows directly at or below this many (RowMask);
   // 0 = RowMask's default. A tuning and testing knob, not a user flag.
   uint32_t filter_exact_scan_rows = 0;
+  std::shared_ptr<const ShardScope> shard_scope;  // null: not a shard of a sharded search
 
   int effective_depth() const;
   HeadWeights effective_weights() const;

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "engine/metadata_filter.h"
+#include "engine/shard_wire.h"
 
 namespace m3 {
 
@@ -59,7 +60,8 @@ class Reader {
 
 const std::vector<std::string>& search_request_keys() {
   static const std::vector<std::string> keys = {"mode",   "k",      "offset",  "depth",     "weights",     "fusion",
-                                                "rrf_k",  "ef_search", "nprobe", "sparse_algo", "query_max_length", "filter"};
+                                                "rrf_k",  "ef_search", "nprobe", "sparse_algo", "query_max_length", "filter",
+                                                "shard_scope"};
   return keys;
 }
 
@@ -125,6 +127,14 @@ SearchParams parse_search_request(const json& request, const SearchBounds& bound
       p.filter = parse_metadata_filter(request["filter"]);
     } catch (const UsageError& e) {
       throw UsageError(style == KeyStyle::Flag ? std::string("--filter: ") + e.what() : std::string(e.what()));
+    }
+  }
+  if (r.has("shard_scope")) {
+    try {
+      // At most one BM25 term per query token.
+      p.shard_scope = std::make_shared<const ShardScope>(parse_shard_scope(request["shard_scope"], 8192, "shard_scope"));
+    } catch (const InvalidInputError& e) {
+      throw UsageError(e.what());
     }
   }
   p.validate();

@@ -14,6 +14,7 @@
 //   sparse_algo       string             maxscore | bmw | exhaustive
 //   query_max_length  integer            [2, 8192]                 tokens per query
 //   filter            object             engine/metadata_filter.h  metadata filter (eq, in, range, and/or/not)
+//   shard_scope       object             engine/shard_search.h     internal: a coordinator's floors and BM25 statistics
 // Any other key must be one the caller names in `other_keys` (e.g. "query"), else UsageError naming it.
 #pragma once
 #include <nlohmann/json.hpp>

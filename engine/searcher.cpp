@@ -12,13 +12,20 @@
 
 namespace m3 {
 
-namespace {
-
-std::vector<int32_t> query_tokens(const Embedding& q) {
+std::vector<int32_t> bm25_query_tokens(const Embedding& q) {
   std::vector<int32_t> out;
   for (int32_t id : q.input_ids)
     if (id > 2) out.push_back(id);
   return out;
+}
+
+namespace {
+
+// A shard of a sharded search pools only the head's candidates at or above the whole collection's
+// depth-th score (ShardScope): those are exactly the global top-depth documents this shard holds.
+std::vector<ScoredDoc> at_or_above(std::vector<ScoredDoc> hits, const std::optional<float>& floor) {
+  if (floor) hits.erase(std::remove_if(hits.begin(), hits.end(), [&](const ScoredDoc& h) { return h.score < *floor; }), hits.end());
+  return hits;
 }
 
 void add_unique(std::vector<int64_t>& docs, std::unordered_set<int64_t>& seen, const std::vector<ScoredDoc>& hits) {
@@ -82,15 +89,19 @@ CandidatePool gather_candidates(const Snapshot& snap, const Embedding& q, const 
   std::vector<int64_t> docs;
   std::unordered_set<int64_t> seen;
   std::unordered_map<int64_t, float> dense_known;
-  auto add_dense = [&](int n) {
-    auto hits = snap.dense_search(q.dense.data(), n, p.dense, mask);
+  const ShardScope* scope = p.shard_scope.get();
+  const std::optional<float> no_floor;
+  const auto& dense_floor = scope ? scope->dense_floor : no_floor;
+  const auto& sparse_floor = scope ? scope->sparse_floor : no_floor;
+  auto add_dense = [&](int n, const std::optional<float>& floor) {
+    auto hits = at_or_above(snap.dense_search(q.dense.data(), n, p.dense, mask), floor);
     add_unique(docs, seen, hits);
     dense_known = scores_by_doc(hits);
   };
   bool need_dense = false, need_sparse = false, need_mv = false;
   switch (p.mode) {
     case SearchMode::Dense:
-      add_dense(k);
+      add_dense(k, no_floor);
       need_dense = true;
       break;
     case SearchMode::Sparse:
@@ -100,25 +111,29 @@ CandidatePool gather_candidates(const Snapshot& snap, const Embedding& q, const 
     case SearchMode::Bm25:
       throw Error("internal: the bm25 mode has no candidate pool");
     case SearchMode::Multivec:
-      add_dense(depth);
+      add_dense(depth, dense_floor);
       need_dense = need_mv = true;
       break;
     case SearchMode::DenseSparse:
-      add_dense(depth);
-      add_unique(docs, seen, snap.sparse_search(q.sparse, depth, p.sparse_algo, mask));
+      add_dense(depth, dense_floor);
+      add_unique(docs, seen, at_or_above(snap.sparse_search(q.sparse, depth, p.sparse_algo, mask), sparse_floor));
       need_dense = need_sparse = true;
       break;
     case SearchMode::All:
-      add_dense(depth);
-      add_unique(docs, seen, snap.sparse_search(q.sparse, depth, p.sparse_algo, mask));
+      add_dense(depth, dense_floor);
+      add_unique(docs, seen, at_or_above(snap.sparse_search(q.sparse, depth, p.sparse_algo, mask), sparse_floor));
       need_dense = need_sparse = true;
       need_mv = true;
       break;
   }
   CandidatePool pool;
   const size_t model_candidates = docs.size();
-  const std::vector<int32_t> bm25_tokens = with_bm25 ? query_tokens(q) : std::vector<int32_t>{};
-  if (with_bm25) add_unique(docs, seen, snap.bm25_search(bm25_tokens, depth, p.sparse_algo, mask));
+  const std::vector<int32_t> bm25_tokens = with_bm25 ? bm25_query_tokens(q) : std::vector<int32_t>{};
+  // On a shard, BM25 scores with the whole collection's statistics (round 1). Its candidates are the
+  // shard's own top-depth, not a share of the global top-depth (that floor would need BM25's global
+  // scores before round 1 ends): with a BM25 weight a sharded fused search is approximate (README).
+  const Bm25Stats* global = scope && scope->bm25 ? &*scope->bm25 : nullptr;
+  if (with_bm25) add_unique(docs, seen, snap.bm25_search(bm25_tokens, depth, p.sparse_algo, mask, global));
   pool.bm25_only.assign(docs.size(), 0);
   for (size_t i = model_candidates; i < docs.size(); ++i) pool.bm25_only[i] = 1;
   need_dense = need_dense && has_dense;
@@ -141,7 +156,7 @@ CandidatePool gather_candidates(const Snapshot& snap, const Embedding& q, const 
     for (size_t i = 0; i < cand.size(); ++i) cand[i].scores.sparse = s[i];
   }
   if (with_bm25) {
-    const auto s = snap.bm25_scores(bm25_tokens, docs);
+    const auto s = snap.bm25_scores(bm25_tokens, docs, global);
     for (size_t i = 0; i < cand.size(); ++i) cand[i].scores.bm25 = s[i];
   }
   if (need_mv && !cand.empty()) {
@@ -229,8 +244,10 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
   const RowMask* mask = mask_holder.get();
   if (p.mode == SearchMode::Bm25) {
     SearchResult r;
-    auto toks = query_tokens(q);
-    for (const auto& h : snap.bm25_search(toks, p.k, p.sparse_algo, mask)) {
+    auto toks = bm25_query_tokens(q);
+    const ShardScope* scope = p.shard_scope.get();
+    const Bm25Stats* global = scope && scope->bm25 ? &*scope->bm25 : nullptr;  // a shard: the whole collection's
+    for (const auto& h : snap.bm25_search(toks, p.k, p.sparse_algo, mask, global)) {
       Hit hit;
       hit.doc = h.doc;
       hit.score = h.score;

@@ -3,6 +3,7 @@
 
 #include "engine/collection_description.h"
 #include "http/api_error.h"
+#include "http/coordinator.h"
 #include "http/handlers.h"
 
 namespace m3::http {
@@ -27,11 +28,18 @@ json describe_for_client(const Collection& c, const std::string& name, const Mod
 Response handle_list_collections(RouteContext& ctx) {
   json list = json::array();
   for (const auto& n : ctx.collections.names()) list.push_back(n);
-  return json_reply(200, {{"collections", list}}, ctx.req);
+  json reply = {{"collections", list}};
+  if (ctx.coordinator) {  // the sharded collections this server coordinates
+    json sharded = json::array();
+    for (const auto& [name, sc] : ctx.coordinator->map()) sharded.push_back(name);
+    reply["sharded"] = sharded;
+  }
+  return json_reply(200, reply, ctx.req);
 }
 
 Response handle_get_collection(RouteContext& ctx) {
   const auto& name = ctx.params[0];
+  if (ctx.coordinator && ctx.coordinator->serves(name)) return ctx.coordinator->describe(ctx);
   return json_reply(200, describe_for_client(*ctx.collections.get(name), name, ctx.models), ctx.req);
 }
 
@@ -55,6 +63,7 @@ Response handle_drop_collection(RouteContext& ctx) {
 }
 
 Response handle_commit(RouteContext& ctx) {
+  if (ctx.coordinator && ctx.coordinator->serves(ctx.params[0])) return ctx.coordinator->commit(ctx);
   auto c = ctx.collections.get(ctx.params[0]);
   if (!ctx.req.body().empty()) reject_unknown_fields(parse_body(ctx), {});
   const uint64_t g = c->commit();

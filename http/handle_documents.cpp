@@ -3,14 +3,13 @@
 // document of a request is checked before any is added (a bad one adds none).
 #include "common/utf8.h"
 #include "http/api_error.h"
+#include "http/coordinator.h"
 #include "http/handlers.h"
 #include "index/doc_store.h"
 
 namespace m3::http {
 
-namespace {
-
-Document document_of(const json& d, const std::string& where, const Limits& limits) {
+Document document_from_json(const json& d, const std::string& where, const Limits& limits) {
   if (!d.is_object()) throw bad_request(where + " must be an object");
   reject_unknown_fields(d, {"docid", "title", "text", "metadata"}, where + ".");
   Document doc;
@@ -43,9 +42,8 @@ Document document_of(const json& d, const std::string& where, const Limits& limi
   return doc;
 }
 
-}  // namespace
-
 Response handle_add_documents(RouteContext& ctx) {
+  if (ctx.coordinator && ctx.coordinator->serves(ctx.params[0])) return ctx.coordinator->add_documents(ctx);
   auto c = ctx.collections.get(ctx.params[0]);
   const json body = parse_body(ctx);
   reject_unknown_fields(body, {"documents"});
@@ -54,12 +52,13 @@ Response handle_add_documents(RouteContext& ctx) {
   if (arr.empty() || arr.size() > ctx.options.limits.max_documents)
     throw bad_request("'documents' must hold 1 to " + std::to_string(ctx.options.limits.max_documents) + " documents");
   std::vector<Document> docs;
-  for (size_t i = 0; i < arr.size(); ++i) docs.push_back(document_of(arr[i], "documents[" + std::to_string(i) + "]", ctx.options.limits));
+  for (size_t i = 0; i < arr.size(); ++i) docs.push_back(document_from_json(arr[i], "documents[" + std::to_string(i) + "]", ctx.options.limits));
   c->add(docs);
   return json_reply(202, {{"accepted", docs.size()}, {"pending", c->pending()}}, ctx.req);
 }
 
 Response handle_get_document(RouteContext& ctx) {
+  if (ctx.coordinator && ctx.coordinator->serves(ctx.params[0])) return ctx.coordinator->get_document(ctx);
   auto c = ctx.collections.get(ctx.params[0]);
   const std::string& docid = ctx.params[1];
   auto d = c->find_document(docid);
@@ -70,6 +69,7 @@ Response handle_get_document(RouteContext& ctx) {
 }
 
 Response handle_delete_document(RouteContext& ctx) {
+  if (ctx.coordinator && ctx.coordinator->serves(ctx.params[0])) return ctx.coordinator->delete_document(ctx);
   auto c = ctx.collections.get(ctx.params[0]);
   const std::string& docid = ctx.params[1];
   if (!c->find_document(docid)) throw not_found("no document '" + docid.substr(0, 256) + "' in '" + ctx.params[0] + "'");

@@ -2,24 +2,23 @@
 // meeting other requests' queries in the query batcher), every setting of engine/search_request.h,
 // paging ("offset") and a choice of returned hit fields ("fields").
 #include <chrono>
+#include <optional>
 
 #include "common/utf8.h"
 #include "engine/search_request.h"
+#include "engine/shard_search.h"
+#include "http/coordinator.h"
 #include "http/api_error.h"
 #include "http/handlers.h"
+#include "http/query_embedding_cache.h"
 
 namespace m3::http {
 
 namespace {
 
-const std::vector<std::string>& hit_field_names() {
-  static const std::vector<std::string> names = {"docid", "score", "scores", "title", "text", "metadata"};
-  return names;
-}
+std::vector<std::string> queries_of(const json& body, const Limits& limits, bool& batch);
 
-struct HitFields {
-  bool docid = true, score = true, scores = true, title = true, text = true, metadata = false;
-};
+}  // namespace
 
 HitFields parse_fields(const json& body) {
   if (!body.contains("fields")) return {};
@@ -57,6 +56,8 @@ json hit_json(const Hit& h, const HitFields& f) {
   return j;
 }
 
+namespace {
+
 std::vector<std::string> queries_of(const json& body, const Limits& limits, bool& batch) {
   batch = body.contains("queries");
   if (batch == body.contains("query")) throw bad_request("give either 'query' (a string) or 'queries' (an array of strings)");
@@ -92,6 +93,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 Response handle_search(RouteContext& ctx) {
+  if (ctx.coordinator && ctx.coordinator->serves(ctx.params[0])) return ctx.coordinator->search(ctx);
   const auto t0 = std::chrono::steady_clock::now();
   auto c = ctx.collections.get(ctx.params[0]);
   const json body = parse_body(ctx);
@@ -113,7 +115,11 @@ Response handle_search(RouteContext& ctx) {
   const auto queries = queries_of(body, ctx.options.limits, batch);
 
   const auto te = std::chrono::steady_clock::now();
-  const auto embeddings = ctx.models.batcher_for(c->encoder()).encode(queries, p.query_max_length);
+  // Round 2 of a sharded search: the embedding round 1 computed here, if still cached.
+  std::optional<Embedding> cached;
+  if (p.shard_scope && !batch) cached = shard_round_cache().take(QueryEmbeddingCache::key(c->encoder(), p.query_max_length, queries[0]));
+  const auto embeddings = cached ? std::vector<Embedding>{std::move(*cached)}
+                                 : ctx.models.batcher_for(c->encoder()).encode(queries, p.query_max_length);
   const double encode_ms = ms_since(te);
   json results = json::array();
   double search_ms = 0;
@@ -140,6 +146,27 @@ Response handle_search(RouteContext& ctx) {
     reply["weights"] = listed;
   }
   return json_reply(200, reply, ctx.req);
+}
+
+// Round 1 of a sharded search (engine/shard_search.h): this shard's top-depth scores of the heads
+// the mode pools, and BM25's N and df for the query's terms. Same body as a search (one query).
+Response handle_shard_stats(RouteContext& ctx) {
+  auto c = ctx.collections.get(ctx.params[0]);
+  const json body = parse_body(ctx);
+  SearchBounds bounds;
+  bounds.max_k = ctx.options.limits.max_k;
+  bounds.max_offset = ctx.options.limits.max_offset;
+  bounds.max_depth = ctx.options.limits.max_depth;
+  const SearchParams p = parse_search_request(body, bounds, {"query", "fields"});
+  parse_fields(body);
+  bool batch = false;
+  const auto queries = queries_of(body, ctx.options.limits, batch);
+  if (batch) throw bad_request("shard statistics take one 'query'");
+  ctx.mode_label = to_string(p.mode);
+  const auto embeddings = ctx.models.batcher_for(c->encoder()).encode(queries, p.query_max_length);
+  const auto stats = collect_shard_stats(*c->snapshot(), embeddings[0], p);
+  shard_round_cache().put(QueryEmbeddingCache::key(c->encoder(), p.query_max_length, queries[0]), embeddings[0]);
+  return json_reply(200, shard_stats_json(stats), ctx.req);
 }
 
 }  // namespace m3::http

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/collection.h"
 #include "http/router.h"
 
 namespace m3::http {
@@ -40,10 +41,19 @@ Response handle_drop_collection(RouteContext& ctx);
 Response handle_commit(RouteContext& ctx);
 // ---- search (handle_search.cpp)
 Response handle_search(RouteContext& ctx);
+Response handle_shard_stats(RouteContext& ctx);  // internal: round 1 of a sharded search
+// Which hit fields a search reply shows ("fields"), and one hit in that form (the coordinator too).
+struct HitFields {
+  bool docid = true, score = true, scores = true, title = true, text = true, metadata = false;
+};
+HitFields parse_fields(const json& body);
+json hit_json(const Hit& h, const HitFields& f);
 // ---- documents (handle_documents.cpp)
 Response handle_add_documents(RouteContext& ctx);
 Response handle_get_document(RouteContext& ctx);
 Response handle_delete_document(RouteContext& ctx);
+// A document of a request body, checked (400 naming `where`): the server's and the coordinator's.
+Document document_from_json(const json& d, const std::string& where, const Limits& limits);
 // ---- embeddings (handle_embed.cpp)
 Response handle_encode(RouteContext& ctx);
 Response handle_openai_embeddings(RouteContext& ctx);

@@ -19,11 +19,12 @@ json texts_schema() {
 // The request body schema of a route, by its metrics name (null: no body).
 json request_schema(const std::string& endpoint, beast_http::verb method) {
   const json str = {{"type", "string"}}, integer = {{"type", "integer"}}, boolean = {{"type", "boolean"}};
-  if (endpoint == "search") {
+  if (endpoint == "search" || endpoint == "shard_stats") {
     json props = {{"query", str}, {"queries", {{"type", "array"}, {"items", str}}},
                   {"fields", {{"type", "array"}, {"items", {{"type", "string"}, {"enum", {"docid", "score", "scores", "title", "text", "metadata"}}}}}}};
     for (const auto& k : search_request_keys())
-      if (!props.contains(k)) props[k] = k == "filter" ? json{{"type", "object"}, {"description", "metadata filter: {field, eq|in|range} or {and|or: [...]} or {not: {...}}"}} : k == "weights" ? json{{"type", "array"}, {"items", {{"type", "number"}}}} :
+      if (!props.contains(k)) props[k] = k == "filter" ? json{{"type", "object"}, {"description", "metadata filter: {field, eq|in|range} or {and|or: [...]} or {not: {...}}"}} :
+                                         k == "shard_scope" ? json{{"type", "object"}, {"description", "internal, set by a sharded collection's coordinator: {dense_floor, sparse_floor, bm25: {documents, df: [[term, df]]}}"}} : k == "weights" ? json{{"type", "array"}, {"items", {{"type", "number"}}}} :
                                          (k == "mode" || k == "fusion" || k == "sparse_algo") ? str : integer;
     props["mode"]["enum"] = search_mode_names();
     return {{"type", "object"}, {"additionalProperties", false}, {"properties", props}};

@@ -26,6 +26,8 @@ const std::vector<Route>& route_table() {
       {V::put, "/collections/{name}", "collection", true, handle_create_collection, "Create a collection"},
       {V::delete_, "/collections/{name}", "collection", true, handle_drop_collection, "Delete a collection and its files"},
       {V::post, "/collections/{name}/search", "search", false, handle_search, "Search: one query or a batch, any mode, filters, paging"},
+      {V::post, "/collections/{name}/shard_stats", "shard_stats", false, handle_shard_stats,
+       "Internal, round 1 of a sharded search: this shard's per-head top-depth scores and BM25 statistics for a query"},
       {V::post, "/collections/{name}/documents", "documents", true, handle_add_documents, "Add or replace documents (visible after commit)"},
       {V::get, "/collections/{name}/documents/{docid}", "document", false, handle_get_document, "A stored document by docid"},
       {V::delete_, "/collections/{name}/documents/{docid}", "document", true, handle_delete_document, "Delete a document (visible after commit)"},
@@ -126,8 +128,9 @@ std::string without_server_paths(std::string message, const std::string& data_di
 
 }  // namespace
 
-Router::Router(const ServerOptions& options, Collections& collections, Models& models, Metrics& metrics)
-    : options_(options), collections_(collections), models_(models), metrics_(metrics) {}
+Router::Router(const ServerOptions& options, Collections& collections, Models& models, Metrics& metrics,
+               Coordinator* coordinator)
+    : options_(options), collections_(collections), models_(models), metrics_(metrics), coordinator_(coordinator) {}
 
 Response Router::error(int status, const std::string& code, const std::string& message, const Request* req) const {
   Response res{static_cast<beast_http::status>(status), req ? req->version() : 11};
@@ -186,7 +189,7 @@ Response Router::route(RouteContext& ctx, std::string& endpoint) {
 Response Router::handle(const Request& req, const std::string& peer) {
   const auto t0 = std::chrono::steady_clock::now();
   std::string endpoint = "other";
-  RouteContext ctx{req, {}, options_, collections_, models_, metrics_, ""};
+  RouteContext ctx{req, {}, options_, collections_, models_, metrics_, "", coordinator_};
   Response res;
   try {
     res = route(ctx, endpoint);

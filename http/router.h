@@ -23,6 +23,8 @@ using Request = beast_http::request<beast_http::string_body>;
 using Response = beast_http::response<beast_http::string_body>;
 
 // What a handler gets: the request, its path parameters ({name}, {docid}, decoded) and the server.
+class Coordinator;  // http/coordinator.h
+
 struct RouteContext {
   const Request& req;
   std::vector<std::string> params;
@@ -31,6 +33,7 @@ struct RouteContext {
   Models& models;
   Metrics& metrics;
   std::string mode_label;  // set by the search handler: a mode name or "invalid"
+  Coordinator* coordinator = nullptr;  // m3 serve --shard-map: answers for the sharded collections
 };
 
 using Handler = Response (*)(RouteContext&);
@@ -48,7 +51,8 @@ const std::vector<Route>& route_table();
 
 class Router {
  public:
-  Router(const ServerOptions& options, Collections& collections, Models& models, Metrics& metrics);
+  Router(const ServerOptions& options, Collections& collections, Models& models, Metrics& metrics,
+         Coordinator* coordinator = nullptr);
   Response handle(const Request& req, const std::string& peer);
   // A request refused before routing (malformed, too large, too slow, too many connections).
   Response reject(int status, const std::string& code, const std::string& message, const std::string& peer);
@@ -61,6 +65,7 @@ class Router {
   Collections& collections_;
   Models& models_;
   Metrics& metrics_;
+  Coordinator* coordinator_;
 };
 
 }  // namespace m3::http

@@ -12,6 +12,7 @@
 #include "http/access_log.h"
 #include "http/collections.h"
 #include "http/connection.h"
+#include "http/coordinator.h"
 #include "http/metrics.h"
 #include "http/models.h"
 #include "http/router.h"
@@ -21,13 +22,26 @@ namespace m3::http {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+namespace {
+std::unique_ptr<Coordinator> make_coordinator(const ServerOptions& o) {
+  if (o.shard_map.empty()) return nullptr;
+  CoordinatorOptions co;
+  co.shard_map_path = o.shard_map;
+  co.require_all_shards = o.require_all_shards;
+  co.client.timeout_ms = o.shard_timeout_ms;
+  co.client.max_reply_bytes = o.max_shard_reply_bytes;
+  return std::make_unique<Coordinator>(load_shard_map(o.shard_map), co);
+}
+}  // namespace
+
 struct Server::Impl {
   explicit Impl(const ServerOptions& o)
       : options(o),
         workers(static_cast<size_t>(std::max(1, o.workers))),
         models(options),
         collections(options, models),
-        router(options, collections, models, metrics),
+        coordinator(make_coordinator(options)),
+        router(options, collections, models, metrics, coordinator.get()),
         hub(options, router, io, workers) {}
   ServerOptions options;
   net::io_context io;
@@ -35,6 +49,7 @@ struct Server::Impl {
   Metrics metrics;
   Models models;
   Collections collections;
+  std::unique_ptr<Coordinator> coordinator;
   Router router;
   ConnectionHub hub;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;

@@ -49,6 +49,11 @@ struct ServerOptions {
   int batch_window_us = 0;          // query batching: extra wait for more queries (0: take what is queued)
   size_t max_batch = 32;            // queries per encoder call at most (1 = no batching)
   bool batch_tuning = true;         // cap batches where larger ones measured costlier per query (batch_size_tuner.h)
+  // Coordinator of sharded collections (http/coordinator.h): empty = none.
+  std::string shard_map;            // JSON file: collection -> shards -> replica URLs (http/shard_map.h)
+  bool require_all_shards = false;  // a search missing a shard: 503 instead of 200 "partial"
+  int shard_timeout_ms = 5000;      // per request to a shard replica
+  size_t max_shard_reply_bytes = 64 << 20;
   Limits limits;
   Timeouts timeouts;
 };

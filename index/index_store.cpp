@@ -156,26 +156,41 @@ std::vector<ScoredDoc> Snapshot::sparse_search(const SparseVector& q, int k, Spa
   return sparse_like_search(quantize_query(q), k, algo, mask, &Segment::sparse);
 }
 
-SparseVector Snapshot::bm25_query(const std::vector<int32_t>& ids) const {
+Bm25Stats Snapshot::bm25_stats(const std::vector<int32_t>& ids) const {
   std::vector<uint32_t> terms;
   std::vector<float> counts;
   bm25_terms(ids, terms, counts);
-  uint64_t n = 0;
-  for (const auto& p : segs_) n += p.seg->size();
+  Bm25Stats st;
+  for (const auto& p : segs_) st.documents += p.seg->size();
+  for (uint32_t t : terms) {
+    uint64_t df = 0;
+    for (const auto& p : segs_) df += p.seg->bm25()->df(t);
+    st.df.emplace_back(t, df);
+  }
+  return st;
+}
+
+SparseVector Snapshot::bm25_query(const std::vector<int32_t>& ids, const Bm25Stats* global) const {
+  std::vector<uint32_t> terms;
+  std::vector<float> counts;
+  bm25_terms(ids, terms, counts);
+  const Bm25Stats local = global ? Bm25Stats{} : bm25_stats(ids);
+  const Bm25Stats& st = global ? *global : local;
   SparseVector q;
   for (size_t i = 0; i < terms.size(); ++i) {
-    uint64_t df = 0;
-    for (const auto& p : segs_) df += p.seg->bm25()->df(terms[i]);
-    if (df == 0) continue;
+    // A term the statistics do not hold counts as df 0 (it then has no postings anywhere).
+    auto it = std::lower_bound(st.df.begin(), st.df.end(), std::make_pair(terms[i], uint64_t{0}));
+    const uint64_t df = it != st.df.end() && it->first == terms[i] ? it->second : 0;
+    if (df == 0 || st.documents == 0) continue;
     q.ids.push_back(terms[i]);
-    q.weights.push_back(float(bm25_idf(n, df) * counts[i]));
+    q.weights.push_back(float(bm25_idf(st.documents, df) * counts[i]));
   }
   return q;
 }
 
 std::vector<ScoredDoc> Snapshot::bm25_search(const std::vector<int32_t>& ids, int k, SparseAlgo algo,
-                                             const RowMask* mask) const {
-  return sparse_like_search(quantize_query(bm25_query(ids)), k, algo, mask, &Segment::bm25);
+                                             const RowMask* mask, const Bm25Stats* global) const {
+  return sparse_like_search(quantize_query(bm25_query(ids, global)), k, algo, mask, &Segment::bm25);
 }
 
 float Snapshot::dense_score(const float* q, int64_t doc) const {
@@ -203,8 +218,9 @@ std::vector<float> Snapshot::sparse_scores(const SparseVector& q, const std::vec
   return out;
 }
 
-std::vector<float> Snapshot::bm25_scores(const std::vector<int32_t>& ids, const std::vector<int64_t>& docs) const {
-  const auto qq = quantize_query(bm25_query(ids));
+std::vector<float> Snapshot::bm25_scores(const std::vector<int32_t>& ids, const std::vector<int64_t>& docs,
+                                         const Bm25Stats* global) const {
+  const auto qq = quantize_query(bm25_query(ids, global));
   std::vector<float> out;
   out.reserve(docs.size());
   for (int64_t doc : docs) {
@@ -215,10 +231,10 @@ std::vector<float> Snapshot::bm25_scores(const std::vector<int32_t>& ids, const 
   return out;
 }
 
-float Snapshot::bm25_score(const std::vector<int32_t>& ids, int64_t doc) const {
+float Snapshot::bm25_score(const std::vector<int32_t>& ids, int64_t doc, const Bm25Stats* global) const {
   auto loc = locate(doc);
   if (!loc) throw NotFoundError("no live document with doc id " + std::to_string(doc));
-  return loc->part->seg->bm25()->score(quantize_query(bm25_query(ids)), loc->row);
+  return loc->part->seg->bm25()->score(quantize_query(bm25_query(ids, global)), loc->row);
 }
 
 std::vector<float> Snapshot::multivec_scores(const float* q, int nq, const std::vector<int64_t>& docs) const {

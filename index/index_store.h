@@ -81,8 +81,12 @@ class Snapshot {
                                       const RowMask* mask = nullptr) const;
   std::vector<ScoredDoc> sparse_search(const SparseVector& q, int k, SparseAlgo algo = SparseAlgo::MaxScore,
                                        const RowMask* mask = nullptr) const;
+  // BM25 with this snapshot's statistics, or with `global` ones (a sharded collection's sums).
   std::vector<ScoredDoc> bm25_search(const std::vector<int32_t>& query_token_ids, int k,
-                                     SparseAlgo algo = SparseAlgo::MaxScore, const RowMask* mask = nullptr) const;
+                                     SparseAlgo algo = SparseAlgo::MaxScore, const RowMask* mask = nullptr,
+                                     const Bm25Stats* global = nullptr) const;
+  // N and df of the query's terms over this snapshot's segments.
+  Bm25Stats bm25_stats(const std::vector<int32_t>& query_token_ids) const;
 
   // The live rows matching `p`, per segment (each segment's metadata columns are built from the
   // doc store on first use and cached on the segment; see Segment::metadata).
@@ -94,9 +98,10 @@ class Snapshot {
   float sparse_score(const SparseVector& q, int64_t doc) const;
   // sparse_score for many docs (out[i] for docs[i]), the query quantised once.
   std::vector<float> sparse_scores(const SparseVector& q, const std::vector<int64_t>& docs) const;
-  float bm25_score(const std::vector<int32_t>& query_token_ids, int64_t doc) const;
+  float bm25_score(const std::vector<int32_t>& query_token_ids, int64_t doc, const Bm25Stats* global = nullptr) const;
   // bm25_score for many docs, the query weighted and quantised once (the scores bm25_search gives).
-  std::vector<float> bm25_scores(const std::vector<int32_t>& query_token_ids, const std::vector<int64_t>& docs) const;
+  std::vector<float> bm25_scores(const std::vector<int32_t>& query_token_ids, const std::vector<int64_t>& docs,
+                                 const Bm25Stats* global = nullptr) const;
   // s_mul (MaxSim) of q (nq x multivec_dim) against each doc, in the order given.
   std::vector<float> multivec_scores(const float* q, int nq, const std::vector<int64_t>& docs) const;
 
@@ -126,7 +131,7 @@ class Snapshot {
   const Bitmap& excluded(size_t seg, const RowMask* mask) const;  // rows a search of segment seg skips
   std::vector<ScoredDoc> sparse_like_search(const QuantizedQuery& q, int k, SparseAlgo algo, const RowMask* mask,
                                             const SparseIndex* (Segment::*which)() const) const;
-  SparseVector bm25_query(const std::vector<int32_t>& ids) const;
+  SparseVector bm25_query(const std::vector<int32_t>& ids, const Bm25Stats* global) const;
 
   uint64_t generation_ = 0;
   IndexSettings settings_;

@@ -2,6 +2,8 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace m3 {
 
@@ -22,6 +24,15 @@ inline bool ranks_before(const ScoredDoc& a, const ScoredDoc& b) {
 struct DenseSearchParams {
   int ef_search = 0;
   int nprobe = 0;
+};
+
+// BM25's corpus statistics for one query's terms: the number of documents (rows, deleted ones
+// included until a merge, as Lucene counts) and each term's document frequency, terms ascending.
+// A snapshot computes them from its own segments; a sharded search sums them over every shard and
+// hands the sums back to each shard, so every shard's idf is the whole collection's.
+struct Bm25Stats {
+  uint64_t documents = 0;
+  std::vector<std::pair<uint32_t, uint64_t>> df;  // (term, df), terms ascending and unique
 };
 
 // Query processors of the inverted index. All three return the same top-k (see sparse_query.h).

@@ -14,6 +14,7 @@ pkgs=(build-essential cmake ccache pkg-config git libtorch-dev libopenblas0-open
       libcli11-dev libspdlog-dev libfmt-dev libstreamvbyte-dev libxxhash-dev protobuf-compiler
       libprotobuf-dev python3-torch python3-sentencepiece sentencepiece wrk dpkg-dev
       chromium chromium-driver python3-selenium  # the search page's browser test
+      python3-distributed  # scripts/index_distributed.py: shard indexing as Dask tasks
       clang libclang-rt-14-dev)  # libFuzzer for bench/fuzz.sh and scripts/fuzz_ci.sh
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "engine/ingest.h"
+#include "engine/shard_routing.h"
 #include "tools/command.h"
 #include "tools/model_flags.h"
 
@@ -20,7 +21,7 @@ bool exists(const std::string& p) { struct stat st; return ::stat(p.c_str(), &st
 M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TAB>text) into a collection", [](CLI::App& sub) {
   struct Flags {
     ModelFlags model;
-    std::string corpus, out, dense = "Flat", mv_codec = "fp16";
+    std::string corpus, out, dense = "Flat", mv_codec = "fp16", shard;
     int mv_bits = 2;
     size_t commit_every = 10000;
     bool skip_bad = false, quiet = false, optimize = true, append = false;
@@ -38,7 +39,10 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
   sub.add_flag("--append", f->append,
                "index this corpus into an existing collection built from another corpus (same docid replaces)");
   sub.add_flag("!--no-optimize", f->optimize, "leave segments unmerged at the end");
+  sub.add_option("--shard", f->shard,
+                 "I/N: index only shard I of N (0-based) — the documents whose docid hashes there (engine/shard_routing.h)");
   sub.callback([f] {
+    const ShardSpec shard = f->shard.empty() ? ShardSpec{} : parse_shard_spec(f->shard);
     if (!exists(f->corpus)) throw UsageError("--corpus " + f->corpus + ": no such file");
     std::shared_ptr<const Encoder> encoder = load_encoder(f->model);
     std::unique_ptr<Collection> c;
@@ -63,6 +67,7 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
     io.skip_bad = f->skip_bad;
     io.progress = !f->quiet;
     io.append = f->append;
+    io.shard = shard;
     IngestStats s;
     try {
       s = ingest_corpus(*c, f->corpus, io);
@@ -88,7 +93,9 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
                  "collection has %zu documents, %.1f MB\n",
                  s.documents, s.seconds, s.docs_per_second(), 100.0 * s.outside_encoder_share(),
                  s.resumed_from ? (", resumed after line " + std::to_string(s.resumed_from)).c_str() : "",
-                 s.skipped ? (", " + std::to_string(s.skipped) + " bad lines skipped").c_str() : "", info.documents,
+                 (s.skipped ? ", " + std::to_string(s.skipped) + " bad lines skipped" : std::string()).append(
+                     shard.count > 1 ? ", shard " + f->shard + " (" + std::to_string(s.other_shards) + " documents of other shards)" : "").c_str(),
+                 info.documents,
                  info.sizes.total() / 1e6);
   });
 });

@@ -39,6 +39,13 @@ M3_COMMAND("serve", "Serve the HTTP search API for every collection under --data
   sub.add_option("--header-timeout-ms", o->timeouts.header_ms, "time to receive a request's header")->check(CLI::Range(1, 3600000));
   sub.add_option("--body-timeout-ms", o->timeouts.body_ms, "time to receive a request's body")->check(CLI::Range(1, 3600000));
   sub.add_option("--idle-timeout-ms", o->timeouts.idle_ms, "an idle keep-alive connection is closed after this")->check(CLI::Range(1, 3600000));
+  sub.add_option("--shard-map", o->shard_map,
+                 "coordinate sharded collections: JSON file {collection: [[replica URL, ...] per shard]} (README: Sharding)")
+      ->check(CLI::ExistingFile);
+  sub.add_flag("--require-all-shards", o->require_all_shards, "a search with a shard unreachable fails with 503 (default: 200 with \"partial\")");
+  sub.add_option("--shard-timeout-ms", o->shard_timeout_ms, "per request to a shard replica (then the next replica)")->check(CLI::Range(1, 600000));
+  sub.add_option("--max-shard-reply-bytes", o->max_shard_reply_bytes, "largest reply taken from a shard (larger: that replica failed)")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 32));
   sub.add_option("--write-timeout-ms", o->timeouts.write_ms, "time to send a response")->check(CLI::Range(1, 3600000));
   sub.callback([o, models] {
     for (const auto& m : *models) {
