@@ -34,10 +34,14 @@ for ((r = 0; r < nproc; r++)); do
   pids+=($!)
 done
 # The first rank to fail stops the rest (they would fail on their own after --dist-timeout anyway).
+declare -A running
+for p in "${pids[@]}"; do running[$p]=1; done
 status=0
-for ((left = nproc; left > 0; left--)); do
+while ((${#running[@]})); do
   code=0
-  wait -n "${pids[@]}" || code=$?
+  finished=
+  wait -n -p finished "${!running[@]}" || code=$?
+  [ -n "$finished" ] && unset "running[$finished]"
   if ((code != 0 && status == 0)); then
     status=$code
     echo "train_distributed: a rank exited with code $code; stopping the others (logs in $log_dir)" >&2

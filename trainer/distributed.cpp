@@ -43,6 +43,13 @@ int env_int(const EnvLookup& getenv, const char* name, long lo, long hi, bool re
   return static_cast<int>(v);
 }
 
+// c10 errors carry a stack trace after their first line; the message is the first line.
+std::string first_line(const char* what) {
+  std::string s(what);
+  s = s.substr(0, s.find('\n'));
+  return s.size() > 300 ? s.substr(0, 300) + "..." : s;
+}
+
 bool loopback(const std::string& host) { return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1"; }
 
 }  // namespace
@@ -85,12 +92,12 @@ std::shared_ptr<Distributed> Distributed::connect(const DistEnv& env, const torc
     so.port = static_cast<uint16_t>(env.master_port);
     so.isServer = env.rank == 0;
     so.numWorkers = static_cast<size_t>(env.world_size);
-    so.waitWorkers = true;
+    so.waitWorkers = false;  // the group below waits for every rank (once, within the timeout)
     so.timeout = timeout;
     d->group_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
   } catch (const std::exception& e) {
     throw Error("distributed: rank " + std::to_string(env.rank) + " could not join the rendezvous at " + where +
-                " within " + std::to_string(timeout.count() / 1000) + " s (" + std::string(e.what()).substr(0, 300) + ")");
+                " within " + std::to_string(timeout.count() / 1000) + " s (" + first_line(e.what()) + ")");
   }
   try {
     if (device.is_cuda()) {
@@ -124,7 +131,7 @@ std::shared_ptr<Distributed> Distributed::connect(const DistEnv& env, const torc
     throw;
   } catch (const std::exception& e) {
     throw Error("distributed: rank " + std::to_string(env.rank) + " could not connect to the other " +
-                std::to_string(env.world_size - 1) + " rank(s) via " + where + " (" + std::string(e.what()).substr(0, 300) + ")");
+                std::to_string(env.world_size - 1) + " rank(s) via " + where + " (" + first_line(e.what()) + ")");
   }
   return d;
 }
@@ -136,7 +143,7 @@ void finish(const c10::intrusive_ptr<c10d::Work>& work, const char* what, int ra
     work->wait();
   } catch (const std::exception& e) {
     throw Error(std::string("distributed: ") + what + " failed on rank " + std::to_string(rank) +
-                " (another rank died, or stalled past --dist-timeout): " + std::string(e.what()).substr(0, 300));
+                " (another rank died, or stalled past --dist-timeout): " + first_line(e.what()));
   }
 }
 }  // namespace
