@@ -160,6 +160,9 @@ TEST(DataParallelStep, UnifiedEvenSplitEqualsOneProcess) { expect_two_ranks_equa
 TEST(DataParallelStep, UnifiedUnevenSplitEqualsOneProcess) { expect_two_ranks_equal_one("unified:3:2"); }
 TEST(DataParallelStep, UnifiedWithARankWithoutQueriesEqualsOneProcess) { expect_two_ranks_equal_one("unified:1:3"); }
 TEST(DataParallelStep, PairsEqualsOneProcess) { expect_two_ranks_equal_one("pairs:5:1"); }
+// One query and its one passage: the loss is 0 either way; what this checks is that the rank without a
+// query joins the gather and its backward (no hang) and that both ranks agree.
+TEST(DataParallelStep, PairsWithARankWithoutQueriesEqualsOneProcess) { expect_two_ranks_equal_one("pairs:1:1"); }
 
 TEST(DataParallel, SharesAreContiguousBalancedAndCoverTheBatch) {
   for (int total : {0, 1, 5, 8, 13})
