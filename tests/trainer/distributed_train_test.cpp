@@ -87,6 +87,16 @@ TEST_F(DataParallelTraining, TwoRanksTrainLikeOneAndCheckpointsResumeUnderAnothe
   for (auto& [step, loss] : l1) EXPECT_NEAR(l2.at(step), loss, 1e-4 * std::max(1.0, loss)) << "step " << step;
   expect_same_weights("one", "two", 2e-4);
 
+  // Four ranks: this fixture's batches hold 6 queries (96 examples, 16 batches per epoch), so the
+  // shares are 1, 2, 1, 2 — uneven, still the same result.
+  const std::string log4 = train("four", 4, steps);
+  EXPECT_NE(log4.find("data-parallel over 4 processes"), std::string::npos) << log4;
+  EXPECT_NE(log4.find(" 96 units, 16 batches/epoch"), std::string::npos) << log4;
+  auto l4 = losses("four");
+  ASSERT_EQ(l4.size(), l1.size());
+  for (auto& [step, loss] : l1) EXPECT_NEAR(l4.at(step), loss, 1e-4 * std::max(1.0, loss)) << "W=4 step " << step;
+  expect_same_weights("one", "four", 2e-4);
+
   // 2 ranks up to step 4, then 1 rank to the end; and 1 rank first, then 2.
   for (auto [first, second] : std::vector<std::pair<int, int>>{{2, 1}, {1, 2}}) {
     const std::string name = "resume" + std::to_string(first) + std::to_string(second);
