@@ -1,5 +1,6 @@
 #include "trainer/distributed.h"
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/version.h>
 
@@ -88,13 +89,22 @@ std::shared_ptr<Distributed> Distributed::connect(const DistEnv& env, const torc
   d->group_ = std::make_shared<Group>();
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
   try {
+    // Under torchrun the agent already hosts the store on MASTER_PORT: every rank is a client, keys
+    // under /worker/attempt_<restart count> (what torch.distributed's env:// rendezvous does).
+    const char* agent_store = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    const bool use_agent_store = agent_store && std::string(agent_store) == "True";
     c10d::TCPStoreOptions so;
     so.port = static_cast<uint16_t>(env.master_port);
-    so.isServer = env.rank == 0;
+    so.isServer = env.rank == 0 && !use_agent_store;
     so.numWorkers = static_cast<size_t>(env.world_size);
     so.waitWorkers = false;  // the group below waits for every rank (once, within the timeout)
     so.timeout = timeout;
-    d->group_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+    c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+    if (use_agent_store) {
+      const char* attempt = std::getenv("TORCHELASTIC_RESTART_COUNT");
+      store = c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::string(attempt ? attempt : "0"), store);
+    }
+    d->group_->store = store;
   } catch (const std::exception& e) {
     throw Error("distributed: rank " + std::to_string(env.rank) + " could not join the rendezvous at " + where +
                 " within " + std::to_string(timeout.count() / 1000) + " s (" + first_line(e.what()) + ")");

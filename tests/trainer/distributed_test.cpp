@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <filesystem>
 #include <map>
 
@@ -139,6 +142,24 @@ TEST_F(DistributedRun, ARankThatDiesMakesTheOtherFailNotHang) {
   EXPECT_EQ(p.exit_code(0), 1) << p.all_output();
   EXPECT_NE(p.output(0).find("distributed:"), std::string::npos) << p.all_output();
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 40);
+}
+
+// torchrun itself (Debian's python3-torch 1.13) as the launcher: its agent hosts the store and sets
+// TORCHELASTIC_USE_AGENT_STORE, so every rank must join as a client under /worker/attempt_<n>.
+// `--redirects 1 --tee 1`: with Python 3.11, torch 1.13's torchrun cannot parse the default "0".
+TEST_F(DistributedRun, TorchrunStartsTheRanks) {
+  if (std::system("/usr/bin/python3 -c 'import torch.distributed.run' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no /usr/bin/python3 with torch (python3-torch)";
+  std::string cmd = "/usr/bin/python3 -m torch.distributed.run --nnodes 1 --nproc_per_node 2 --master_addr 127.0.0.1"
+                    " --master_port " + std::to_string(test::free_port()) + " --redirects 1 --tee 1 --no_python";
+  for (const auto& a : train_args("torchrun", 3, 60)) cmd += " '" + a + "'";
+  const std::string out = log("torchrun.log");
+  const int rc = std::system(("timeout 180 " + cmd + " >" + out + " 2>&1").c_str());
+  std::ifstream in(out);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(rc, 0) << text;
+  EXPECT_NE(text.find("data-parallel over 2 processes (gloo)"), std::string::npos) << text;
+  EXPECT_TRUE(fs::exists(dir_ / "torchrun" / "model.safetensors")) << text;
 }
 
 }  // namespace
