@@ -12,7 +12,7 @@ tp="$root/third_party"
 pkgs=(build-essential cmake ccache pkg-config git libtorch-dev libopenblas0-openmp libopenblas-dev
       librocksdb-dev libboost-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
       libcli11-dev libspdlog-dev libfmt-dev libstreamvbyte-dev libxxhash-dev protobuf-compiler
-      libprotobuf-dev python3-torch python3-sentencepiece sentencepiece wrk dpkg-dev
+      libprotobuf-dev libgloo-dev python3-torch python3-sentencepiece sentencepiece wrk dpkg-dev
       chromium chromium-driver python3-selenium  # the search page's browser test
       python3-distributed  # scripts/index_distributed.py: shard indexing as Dask tasks
       clang libclang-rt-14-dev)  # libFuzzer for bench/fuzz.sh and scripts/fuzz_ci.sh

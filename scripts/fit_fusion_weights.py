@@ -154,7 +154,7 @@ def qa_sets():
 
 # BM25's weight (the fourth head): BM25 scores run to tens where the model's heads stay near 1, so its
 # weights are small; 0 = without BM25 (the ablation row).
-BM25_GRID = (0, 0.003, 0.01, 0.03, 0.1)
+BM25_GRID = (0, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 
 def grid_all(bm25):

@@ -83,6 +83,8 @@ M3_COMMAND("train", "Train or fine-tune an M3 model: MLM, dense contrastive pair
              sub.add_option("--device", o.device, "auto | cpu | cuda");
              sub.add_option("--precision", o.precision, "auto (bf16 autocast on CUDA, fp32 on the CPU) | fp32 | bf16 (CUDA or CPU)");
              sub.add_option("--threads", o.threads, "CPU threads (0 = all cores)");
+             sub.add_option("--dist-timeout", o.dist_timeout_s,
+                            "data-parallel runs (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set): seconds a rank waits for the others");
              sub.add_option("--seed", o.seed, "seed of data order, sampling, masking and initialisation");
              sub.add_option("--checkpoint-dir", o.checkpoint_dir, "where resume checkpoints go");
              sub.add_option("--checkpoint-every", o.checkpoint_every, "steps between resume checkpoints (0: at the end only)");

@@ -44,11 +44,14 @@ torch::Tensor multivec_score_matrix(const torch::Tensor& q_vecs, const torch::Te
   return torch::cat(parts, 1) / n_q;
 }
 
-torch::Tensor info_nce(const torch::Tensor& logits, int64_t group_size) {
-  if (logits.size(1) != logits.size(0) * group_size)
+torch::Tensor info_nce(const torch::Tensor& logits, int64_t group_size, const QueryRows& rows) {
+  const int64_t total = rows.total < 0 ? logits.size(0) : rows.total;
+  if (logits.size(1) != total * group_size || rows.first < 0 || rows.first + logits.size(0) > total)
     throw Error("info_nce: score matrix [" + std::to_string(logits.size(0)) + ", " + std::to_string(logits.size(1)) +
-                "] does not match group size " + std::to_string(group_size));
-  auto targets = torch::arange(logits.size(0), torch::TensorOptions().dtype(torch::kLong).device(logits.device())) * group_size;
+                "] does not match group size " + std::to_string(group_size) + " (queries " + std::to_string(rows.first) +
+                "+ of " + std::to_string(total) + ")");
+  auto targets = (torch::arange(logits.size(0), torch::TensorOptions().dtype(torch::kLong).device(logits.device())) +
+                  rows.first) * group_size;
   return F::cross_entropy(logits.to(torch::kFloat), targets);
 }
 
@@ -59,16 +62,16 @@ torch::Tensor distill_loss(const torch::Tensor& student_logits, const torch::Ten
 
 UnifiedLoss unified_loss(const torch::Tensor& dense_scores, const torch::Tensor& sparse_scores,
                          const torch::Tensor& multivec_scores, double temperature, int64_t group_size, bool self_distill,
-                         const M3LossConstants& c) {
+                         const M3LossConstants& c, const QueryRows& rows) {
   auto sd = dense_scores.to(torch::kFloat) / temperature;
   auto sl = sparse_scores.to(torch::kFloat) / temperature;
   auto sm = multivec_scores.to(torch::kFloat) / temperature;
   auto s_inter = sd + c.teacher_sparse * sl + sm;
   UnifiedLoss out;
-  out.dense = info_nce(sd, group_size);
-  out.lex = info_nce(sl, group_size);
-  out.mul = info_nce(sm, group_size);
-  out.inter = info_nce(s_inter, group_size);
+  out.dense = info_nce(sd, group_size, rows);
+  out.lex = info_nce(sl, group_size, rows);
+  out.mul = info_nce(sm, group_size, rows);
+  out.inter = info_nce(s_inter, group_size, rows);
   out.total = (out.dense + out.inter + c.loss_sparse * out.lex + out.mul) / 4;
   if (self_distill) {
     out.distill = (distill_loss(sd, s_inter) + c.loss_sparse * distill_loss(sl, s_inter) + distill_loss(sm, s_inter)) / 3;

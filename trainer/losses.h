@@ -30,8 +30,16 @@ torch::Tensor sparse_score_matrix(const torch::Tensor& q_ids, const torch::Tenso
 torch::Tensor multivec_score_matrix(const torch::Tensor& q_vecs, const torch::Tensor& q_mask, const torch::Tensor& p_vecs,
                                     const torch::Tensor& p_mask, int64_t passage_chunk = 256);
 
-// InfoNCE: mean over rows of cross-entropy(logits row i, target column i·group_size).
-torch::Tensor info_nce(const torch::Tensor& logits, int64_t group_size);
+// Which rows of the whole batch a score matrix holds. One process: all of them (first 0, the matrix
+// has rows·G columns). Data-parallel with passages gathered from every rank: this rank's queries
+// start at global row `first` and the columns are the passages of all `total` queries.
+struct QueryRows {
+  int64_t first = 0;
+  int64_t total = -1;  // -1: the matrix's own rows
+};
+
+// InfoNCE: mean over rows of cross-entropy(logits row i, target column (rows.first + i)·group_size).
+torch::Tensor info_nce(const torch::Tensor& logits, int64_t group_size, const QueryRows& rows = {});
 
 // −mean_rows Σ_cols softmax(teacher)·log_softmax(student); the teacher is detached here.
 torch::Tensor distill_loss(const torch::Tensor& student_logits, const torch::Tensor& teacher_logits);
@@ -47,6 +55,6 @@ struct UnifiedLoss {
 //   L' = (L'_d + 0.1·L'_l + L'_m)/3 against the detached teacher softmax(S_inter).
 UnifiedLoss unified_loss(const torch::Tensor& dense_scores, const torch::Tensor& sparse_scores,
                          const torch::Tensor& multivec_scores, double temperature, int64_t group_size, bool self_distill,
-                         const M3LossConstants& c = {});
+                         const M3LossConstants& c = {}, const QueryRows& rows = {});
 
 }  // namespace m3::trainer

@@ -62,6 +62,10 @@ struct TrainOptions {
   int threads = 0;                 // CPU intra-op threads; 0 = all cores
   uint64_t seed = 42;
 
+  // Data-parallel runs (torchrun-style environment, trainer/distributed.h): how long a collective or
+  // the rendezvous waits for the other ranks before failing with an error.
+  double dist_timeout_s = 300;
+
   std::string checkpoint_dir;      // resume state (model, optimiser, data position, RNG)
   int64_t checkpoint_every = 0;    // steps; 0 = only at the end
   bool resume = false;

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "encoder/m3_model.h"
+#include "trainer/distributed.h"
 #include "trainer/mlm.h"
+#include "trainer/rank_share.h"
 #include "trainer/token_corpus.h"
 
 namespace m3::trainer {
@@ -24,7 +26,8 @@ struct PaddedTexts {
 };
 PaddedTexts pad_texts(const std::vector<TokenSpan>& texts, int max_len, int pad_id = 1);
 
-// The heads' outputs for a whole batch (each sub-batch's rows concatenated).
+// The heads' outputs for a whole batch (each sub-batch's rows concatenated). A batch of no texts (a
+// data-parallel rank without rows) gives empty outputs of the right widths.
 struct EncodedTexts {
   torch::Tensor ids;           // [N,T] on the device
   torch::Tensor dense;         // [N,H]
@@ -34,11 +37,20 @@ struct EncodedTexts {
 };
 EncodedTexts encode_texts(M3Model& model, const PaddedTexts& texts, int64_t sub_batch, const torch::Device& device);
 
+// Data-parallel training (distributed.h): this rank's queries of the global batch. The contrastive
+// stages then gather every rank's passages (cross_rank_passages.h) so each query scores all of the
+// batch's passages, and return this rank's share of the batch's mean loss (see data_parallel.h).
+struct CrossRankBatch {
+  Distributed* dist = nullptr;
+  RankShare queries;
+};
+
 struct StepSettings {
   double temperature = 0.02;
   int64_t sub_batch = 0;
   int64_t passage_chunk = 256;  // multivec scoring chunk (memory bound)
   torch::Device device = torch::kCPU;
+  const CrossRankBatch* cross = nullptr;  // null: one process
 };
 
 struct StepLoss {

@@ -11,6 +11,8 @@
 #include "encoder/checkpoint.h"
 #include "trainer/activation_checkpoint.h"
 #include "trainer/batch_plan.h"
+#include "trainer/data_parallel.h"
+#include "trainer/distributed.h"
 #include "trainer/group_sampler.h"
 #include "trainer/model_setup.h"
 #include "trainer/progress.h"
@@ -123,9 +125,18 @@ StepPlan make_plan(int64_t total, const TrainOptions& o) {
 
 }  // namespace
 
-TrainReport train(const TrainOptions& o, std::ostream& log) {
+TrainReport train(const TrainOptions& o, std::ostream& main_log) {
   const auto t_setup = Clock::now();
-  const torch::Device device = pick_device(o.device);
+  // Data-parallel when launched torchrun-style (WORLD_SIZE > 1): every rank runs this same loop on
+  // its share of each global batch; rank 0 alone logs and writes checkpoints and the model.
+  const DistEnv env = read_dist_env();
+  torch::Device device = pick_device(o.device);
+  if (env.distributed() && device.is_cuda())
+    device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env.local_rank % static_cast<int>(torch::cuda::device_count())));
+  if (o.dist_timeout_s <= 0) throw UsageError("--dist-timeout must be positive");
+  const auto dist = Distributed::connect(env, device, std::chrono::milliseconds(static_cast<int64_t>(o.dist_timeout_s * 1000)));
+  std::ostream quiet(nullptr);  // other ranks: progress lines go nowhere (errors still surface as exceptions)
+  std::ostream& log = dist->is_main() ? main_log : quiet;
   bool autocast = pick_autocast(o.precision, device);
   at::set_num_threads(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   torch::manual_seed(o.seed);
@@ -196,16 +207,33 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
   if (o.resume && !o.checkpoint_dir.empty() &&
       load_train_state(o.checkpoint_dir, stage, model, o.stage == Stage::Mlm ? &head : nullptr, *optimizer, pos, device))
     log << "[" << stage << "] resumed at step " << pos.step << " (epoch " << pos.epoch << ", batch " << pos.index << ")\n";
+  if (dist->active()) {
+    // Every rank must have read the same checkpoint (the directory must be visible to all of them).
+    const double step = static_cast<double>(pos.step);
+    if (dist->max(step) != -dist->max(-step))
+      throw Error("distributed: rank " + std::to_string(dist->rank()) + " resumed at step " + std::to_string(pos.step) +
+                  " but another rank did not: --checkpoint-dir must hold the same checkpoint for every rank");
+    // Identical parameters everywhere (they are by construction; this makes it a guarantee), then a
+    // dropout stream of each rank's own.
+    std::vector<torch::Tensor> all_params;
+    for (auto& [name, p] : named) all_params.push_back(p);
+    broadcast_from_main(all_params, *dist);
+    if (!dist->is_main()) torch::manual_seed(o.seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(dist->rank()) + static_cast<uint64_t>(pos.step));
+  }
 
   log << "[" << stage << "] " << corpus.num_texts() << " texts, " << plan.num_units() << " units, "
       << plan.batches_per_epoch() << " batches/epoch; model " << config.num_hidden_layers << "x" << config.hidden_size
       << ", vocab " << config.vocab_size << "; device " << device.str() << (autocast ? " bf16 autocast" : " fp32")
       << (o.activation_checkpointing && encoder_grad ? ", activation checkpointing" : "")
-      << (o.sub_batch > 0 ? ", sub-batch " + std::to_string(o.sub_batch) : std::string()) << "; setup "
+      << (o.sub_batch > 0 ? ", sub-batch " + std::to_string(o.sub_batch) : std::string())
+      << (dist->active() ? "; data-parallel over " + std::to_string(dist->world_size()) + " processes (" + dist->backend() +
+                               "), each batch split by query, passages of all ranks in every loss"
+                         : std::string())
+      << "; setup "
       << format_duration(std::chrono::duration<double>(Clock::now() - t_setup).count()) << "\n";
 
   std::ofstream json_log;
-  if (!o.log_json.empty()) {
+  if (!o.log_json.empty() && dist->is_main()) {
     json_log.open(o.log_json, std::ios::app);
     if (!json_log) throw Error(o.log_json + ": cannot open log file");
   }
@@ -230,7 +258,7 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
 
   while (pos.plan.total == 0 || pos.step < pos.plan.total) {
     if (o.pause_at_step > 0 && pos.step >= o.pause_at_step) break;
-    if (o.time_budget_s > 0 && elapsed() >= o.time_budget_s) {
+    if (o.time_budget_s > 0 && dist->max(elapsed() >= o.time_budget_s ? 1 : 0) > 0) {  // all ranks stop together
       report.stopped_by_time = true;
       break;
     }
@@ -240,7 +268,14 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
       epoch_batches = plan.epoch(pos.epoch);
       continue;
     }
+    // Every rank samples the whole global batch and keeps its share (data_parallel.h).
     const auto sampled = sampler.sample(epoch_batches[pos.index], pos.epoch, pos.index);
+    const RankShare share = share_rows(static_cast<int64_t>(sampled.queries.size()), dist->rank(), dist->world_size());
+    const CrossRankBatch cross{dist.get(), share};
+    settings.cross = dist->active() ? &cross : nullptr;
+    auto my_rows = [&](const PaddedTexts& t, int64_t per_query) {
+      return dist->active() ? rows_of(t, share.first * per_query, share.count * per_query) : t;
+    };
     const double factor = lr_factor(pos.step, pos.plan);
     set_lr(*optimizer, o.lr * factor);
 
@@ -254,18 +289,37 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
           Rng rng = Rng::derive(o.seed ^ 0x3A5Cu, pos.epoch, pos.index);
           auto masked = mask_tokens(texts.ids, texts.mask, config.vocab_size - 1, o.mlm_rate, rng);
           texts.ids = masked.input_ids;
+          if (!dist->active()) {
+            tokens = texts.real_tokens;
+            step_loss = mlm_step(model, head, texts, masked.labels, settings);
+            break;
+          }
+          // The loss is a mean over the batch's masked tokens: this rank's share is its count over all.
+          const auto chosen = [](const torch::Tensor& labels) { return labels.ne(-100).sum().item<int64_t>(); };
+          const int64_t all_chosen = chosen(masked.labels);
+          auto labels = masked.labels.slice(0, share.first, share.first + share.count);
+          texts = my_rows(texts, 1);
           tokens = texts.real_tokens;
-          step_loss = mlm_step(model, head, texts, masked.labels, settings);
+          const int64_t mine = chosen(labels);
+          if (mine == 0) {
+            step_loss = {torch::zeros({}), {{"mlm", torch::zeros({})}}};
+            break;
+          }
+          step_loss = mlm_step(model, head, texts, labels, settings);
+          const double w = static_cast<double>(mine) / static_cast<double>(all_chosen);
+          step_loss.loss = step_loss.loss * w;
+          for (auto& [name, v] : step_loss.parts) v = v * w;
           break;
         }
         case Stage::Pairs: {
-          auto q = pad_texts(sampled.queries, qlen), p = pad_texts(sampled.passages, plen);
+          auto q = my_rows(pad_texts(sampled.queries, qlen), 1), p = my_rows(pad_texts(sampled.passages, plen), 1);
           tokens = q.real_tokens + p.real_tokens;
           step_loss = pairs_step(model, q, p, settings);
           break;
         }
         case Stage::Unified: {
-          auto q = pad_texts(sampled.queries, qlen), p = pad_texts(sampled.passages, plen);
+          auto q = my_rows(pad_texts(sampled.queries, qlen), 1);
+          auto p = my_rows(pad_texts(sampled.passages, plen), sampled.group_size);
           tokens = q.real_tokens + p.real_tokens;
           const bool distill = o.self_distill && pos.plan.total > 0 && pos.step >= pos.plan.distill_from;
           step_loss = unified_step(model, q, p, sampled.group_size, distill, settings);
@@ -273,10 +327,14 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
         }
       }
     };
+    // A data-parallel rank with nothing to learn from this batch (no masked token) skips backward.
+    auto backward = [&] {
+      if (!dist->active() || step_loss.loss.requires_grad()) step_loss.loss.backward();
+    };
     optimizer->zero_grad();
     try {
       forward();
-      step_loss.loss.backward();
+      backward();
     } catch (const c10::Error& e) {
       // bf16 autocast is an optimisation: if this LibTorch cannot run the model under it, train in fp32.
       if (!autocast || pos.step > 0) throw;
@@ -284,8 +342,9 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
       autocast = false;
       optimizer->zero_grad();
       forward();
-      step_loss.loss.backward();
+      backward();
     }
+    all_reduce_gradients(clip_params, *dist);  // the combined batch's gradient, on every rank
     if (o.clip_norm > 0) torch::nn::utils::clip_grad_norm_(clip_params, o.clip_norm);
     optimizer->step();
     ++pos.step;
@@ -307,10 +366,12 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
       if (pos.step == 2) {
         l.item<double>();  // waits for the device
         calib_start = elapsed();
-      } else if (pos.step == 2 + calibration_steps || (calib_start >= 0 && elapsed() > 0.25 * o.time_budget_s)) {
+      } else if (dist->max(pos.step == 2 + calibration_steps || (calib_start >= 0 && elapsed() > 0.25 * o.time_budget_s)) > 0) {
         l.item<double>();
-        const double per_step = (elapsed() - calib_start) / static_cast<double>(pos.step - 2);
-        pos.plan = make_plan(steps_within(o.time_budget_s - elapsed(), per_step, pos.step, cap), o);
+        // Ranks plan with the slowest one's figures, so they all agree on the plan.
+        const double now = dist->max(elapsed());
+        const double per_step = dist->max((elapsed() - calib_start) / static_cast<double>(pos.step - 2));
+        pos.plan = make_plan(steps_within(o.time_budget_s - now, per_step, pos.step, cap), o);
         log << "[" << stage << "] " << format_duration(per_step) << "/step: planning " << pos.plan.total << " steps (warm-up "
             << pos.plan.warmup << (o.stage == Stage::Unified && o.self_distill ? ", self-distillation from step " + std::to_string(pos.plan.distill_from) : std::string())
             << ")\n";
@@ -319,6 +380,14 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
 
     const bool last = pos.plan.total > 0 && pos.step >= pos.plan.total;
     if (window_steps >= o.log_every || last) {
+      if (dist->active()) {  // the whole batch's figures: each rank's loss is its share, tokens its own
+        std::vector<double> v{window_loss.item<double>(), static_cast<double>(window_tokens)};
+        for (auto& [name, t] : window_parts) v.push_back(t.item<double>());
+        v = dist->sum(v);
+        window_loss = torch::full({}, v[0], torch::kDouble);
+        window_tokens = static_cast<int64_t>(v[1]);
+        for (size_t i = 0; i < window_parts.size(); ++i) window_parts[i].second = torch::full({}, v[2 + i], torch::kDouble);
+      }
       ProgressWindow w;
       w.stage = stage;
       w.step = pos.step;
@@ -341,18 +410,20 @@ TrainReport train(const TrainOptions& o, std::ostream& log) {
       window_steps = window_tokens = 0;
       window_start = w.elapsed_s;
     }
-    if (!o.checkpoint_dir.empty() && o.checkpoint_every > 0 && pos.step % o.checkpoint_every == 0 && !last) {
+    if (dist->is_main() && !o.checkpoint_dir.empty() && o.checkpoint_every > 0 && pos.step % o.checkpoint_every == 0 && !last) {
       pos.elapsed_s = elapsed();
       save_train_state(o.checkpoint_dir, stage, model, o.stage == Stage::Mlm ? &head : nullptr, *optimizer, pos, device);
     }
   }
 
+  if (dist->active()) total_tokens = static_cast<int64_t>(dist->sum({static_cast<double>(total_tokens)})[0]);
   report.steps = pos.step;
   report.total_steps = pos.plan.total;
   report.seconds = elapsed();
   const double this_run = std::chrono::duration<double>(Clock::now() - t0).count();
   report.tokens_per_second = static_cast<double>(total_tokens) / std::max(1e-9, this_run);
   if (report.stopped_by_time) log << "[" << stage << "] time budget reached at step " << pos.step << "\n";
+  if (!dist->is_main()) return report;  // rank 0 writes the checkpoint and the model
   if (!o.checkpoint_dir.empty()) {
     pos.elapsed_s = report.seconds;
     save_train_state(o.checkpoint_dir, stage, model, o.stage == Stage::Mlm ? &head : nullptr, *optimizer, pos, device);

@@ -8,7 +8,7 @@
 
 #include "encoder/checkpoint.h"
 #include "encoder/m3_model.h"
-#include "trainer/rng.h"
+#include "tiny_corpus.h"
 #include "trainer/token_corpus.h"
 #include "trainer/torch_compat.h"
 #include "trainer/trainer.h"
@@ -18,27 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Queries of 3 random content ids; the positive repeats them plus one more id, negatives are other
-// random texts. All three heads can learn to match them.
-std::string write_tiny_corpus(const fs::path& dir, int examples, uint64_t seed) {
-  TokenCorpus c;
-  c.vocab_size = 64;
-  const uint16_t d = c.dataset_id("synthetic");
-  Rng rng(seed);
-  auto id = [&] { return static_cast<int32_t>(4 + rng.below(59)); };
-  for (int i = 0; i < examples; ++i) {
-    const int32_t a = id(), b = id(), e = id();
-    ExampleRefs ex;
-    ex.dataset = d;
-    ex.query = c.add_text({0, a, b, e, 2});
-    ex.pos.push_back(c.add_text({0, id(), a, b, e, 2}));
-    for (int k = 0; k < 3; ++k) ex.neg.push_back(c.add_text({0, id(), id(), id(), id(), 2}));
-    c.add_example(ex);
-  }
-  const auto path = (dir / "tiny.tok").string();
-  write_token_corpus(path, c);
-  return path;
-}
+using test::write_tiny_corpus;
 
 class TrainRun : public ::testing::Test {
  protected:
