@@ -252,10 +252,12 @@ class PageTest:
         self.wait(lambda: self.q(".weights-used") and self.q(".weights-used")[0].get_attribute("data-weights").split(",")[0] == "0",
                   "the reply's weights to follow the slider")
         self.check("w.all=0" in urllib.parse.unquote(self.d.current_url), "the URL holds the moved weights")
-        # BM25, the optional fourth head: its slider starts at 0 (the fixture's weights have none);
-        # moving it fuses BM25 in, and the reply lists four weights.
+        # BM25, the optional fourth head: its slider starts at the collection's BM25 weight (0 when its
+        # weights list has three numbers); moving it to its end fuses BM25 in, and the reply lists four weights.
         bm25_slider = self.q("#w-all-bm25")[0]
-        self.check(float(bm25_slider.get_attribute("value")) == 0, "the BM25 slider starts at 0")
+        listed = weights_all.split(",")
+        start = float(listed[3]) if len(listed) == 4 else 0.0
+        self.check(abs(float(bm25_slider.get_attribute("value")) - start) < 1e-6, f"the BM25 slider starts at {start}")
         n = self.state()[1]
         bm25_slider.send_keys(Keys.END)
         self.searched(n)
