@@ -147,17 +147,7 @@ Response Coordinator::search(RouteContext& ctx) {
   const json body = parse_body(ctx);
   if (body.contains("queries")) throw bad_request("a sharded collection takes one 'query' per search request, not 'queries'");
   if (body.contains("shard_scope")) throw bad_request("'shard_scope' is set by the coordinator, not by clients");
-  ctx.mode_label = "all";
-  if (body.contains("mode") && body["mode"].is_string()) {
-    ctx.mode_label = "invalid";
-    for (const auto& m : search_mode_names())
-      if (m == body["mode"].get<std::string>()) ctx.mode_label = m;
-  }
-  SearchBounds bounds;
-  bounds.max_k = ctx.options.limits.max_k;
-  bounds.max_offset = ctx.options.limits.max_offset;
-  bounds.max_depth = ctx.options.limits.max_depth;
-  const SearchParams p = parse_search_request(body, bounds, {"query", "fields"});
+  const SearchParams p = parse_search_body(ctx, body, {"query", "fields"});
   const HitFields fields = parse_fields(body);
   if (!body.contains("query") || !body["query"].is_string()) throw bad_request("'query' must be a string");
   if (body["query"].get<std::string>().size() > ctx.options.limits.max_query_bytes)
@@ -248,10 +238,7 @@ Response Coordinator::add_documents(RouteContext& ctx) {
   const auto& sc = map_.at(name);
   const json body = parse_body(ctx);
   reject_unknown_fields(body, {"documents"});
-  if (!body.contains("documents") || !body["documents"].is_array()) throw bad_request("missing array field 'documents'");
-  const auto& arr = body["documents"];
-  if (arr.empty() || arr.size() > ctx.options.limits.max_documents)
-    throw bad_request("'documents' must hold 1 to " + std::to_string(ctx.options.limits.max_documents) + " documents");
+  const json& arr = documents_array(ctx, body);
   // Every document checked before any is sent (a bad one sends none), then grouped by shard.
   std::map<size_t, json> by_shard;
   for (size_t i = 0; i < arr.size(); ++i) {

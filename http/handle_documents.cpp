@@ -47,10 +47,7 @@ Response handle_add_documents(RouteContext& ctx) {
   auto c = ctx.collections.get(ctx.params[0]);
   const json body = parse_body(ctx);
   reject_unknown_fields(body, {"documents"});
-  if (!body.contains("documents") || !body["documents"].is_array()) throw bad_request("missing array field 'documents'");
-  const auto& arr = body["documents"];
-  if (arr.empty() || arr.size() > ctx.options.limits.max_documents)
-    throw bad_request("'documents' must hold 1 to " + std::to_string(ctx.options.limits.max_documents) + " documents");
+  const json& arr = documents_array(ctx, body);
   std::vector<Document> docs;
   for (size_t i = 0; i < arr.size(); ++i) docs.push_back(document_from_json(arr[i], "documents[" + std::to_string(i) + "]", ctx.options.limits));
   c->add(docs);

@@ -97,19 +97,7 @@ Response handle_search(RouteContext& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
   auto c = ctx.collections.get(ctx.params[0]);
   const json body = parse_body(ctx);
-  // The metrics label: a known mode name or "invalid", never the client's text.
-  ctx.mode_label = "all";
-  if (body.contains("mode")) {
-    ctx.mode_label = "invalid";
-    if (body["mode"].is_string())
-      for (const auto& m : search_mode_names())
-        if (m == body["mode"].get<std::string>()) ctx.mode_label = m;
-  }
-  SearchBounds bounds;
-  bounds.max_k = ctx.options.limits.max_k;
-  bounds.max_offset = ctx.options.limits.max_offset;
-  bounds.max_depth = ctx.options.limits.max_depth;
-  const SearchParams p = parse_search_request(body, bounds, {"query", "queries", "fields"});
+  const SearchParams p = parse_search_body(ctx, body, {"query", "queries", "fields"});
   const HitFields fields = parse_fields(body);
   bool batch = false;
   const auto queries = queries_of(body, ctx.options.limits, batch);
@@ -153,11 +141,7 @@ Response handle_search(RouteContext& ctx) {
 Response handle_shard_stats(RouteContext& ctx) {
   auto c = ctx.collections.get(ctx.params[0]);
   const json body = parse_body(ctx);
-  SearchBounds bounds;
-  bounds.max_k = ctx.options.limits.max_k;
-  bounds.max_offset = ctx.options.limits.max_offset;
-  bounds.max_depth = ctx.options.limits.max_depth;
-  const SearchParams p = parse_search_request(body, bounds, {"query", "fields"});
+  const SearchParams p = parse_search_body(ctx, body, {"query", "fields"});
   parse_fields(body);
   bool batch = false;
   const auto queries = queries_of(body, ctx.options.limits, batch);

@@ -17,6 +17,11 @@ using json = nlohmann::json;
 json parse_body(const RouteContext& ctx, bool empty_means_object = false);
 // 400 for a key of `body` not in `known` (named, with the known keys listed).
 void reject_unknown_fields(const json& body, const std::vector<std::string>& known, const std::string& where = "");
+// A search body's settings under the server's bounds (engine/search_request.h), `other_keys` allowed
+// beside them; sets ctx.mode_label first (a fixed name or "invalid": metrics never carry client text).
+SearchParams parse_search_body(RouteContext& ctx, const json& body, const std::vector<std::string>& other_keys);
+// body["documents"]: an array of 1 to limits.max_documents entries (400 otherwise).
+const json& documents_array(const RouteContext& ctx, const json& body);
 std::string string_field(const json& body, const char* key, const std::string& fallback, bool required = false);
 bool bool_field(const json& body, const char* key, bool fallback);
 int int_field(const json& body, const char* key, int fallback, int lo, int hi);

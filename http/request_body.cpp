@@ -3,6 +3,7 @@
 
 #include "common/json_input.h"
 #include "common/utf8.h"
+#include "engine/search_request.h"
 #include "http/api_error.h"
 #include "http/handlers.h"
 
@@ -88,6 +89,29 @@ Response json_reply(int status, const json& body, const Request& req) {
   res.body() = body.dump(-1, ' ', false, json::error_handler_t::replace);
   res.prepare_payload();
   return res;
+}
+
+SearchParams parse_search_body(RouteContext& ctx, const json& body, const std::vector<std::string>& other_keys) {
+  ctx.mode_label = "all";
+  if (body.contains("mode")) {
+    ctx.mode_label = "invalid";
+    if (body["mode"].is_string())
+      for (const auto& m : search_mode_names())
+        if (m == body["mode"].get<std::string>()) ctx.mode_label = m;
+  }
+  SearchBounds bounds;
+  bounds.max_k = ctx.options.limits.max_k;
+  bounds.max_offset = ctx.options.limits.max_offset;
+  bounds.max_depth = ctx.options.limits.max_depth;
+  return parse_search_request(body, bounds, other_keys);
+}
+
+const json& documents_array(const RouteContext& ctx, const json& body) {
+  if (!body.contains("documents") || !body["documents"].is_array()) throw bad_request("missing array field 'documents'");
+  const auto& arr = body["documents"];
+  if (arr.empty() || arr.size() > ctx.options.limits.max_documents)
+    throw bad_request("'documents' must hold 1 to " + std::to_string(ctx.options.limits.max_documents) + " documents");
+  return arr;
 }
 
 }  // namespace m3::http
