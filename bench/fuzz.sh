@@ -10,6 +10,9 @@
 # One process, one core: the machine is shared (no -jobs/-workers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The targets write each input to a file; on tmpfs that is 2.2x the executions per second of a disk
+# (corpus_line: 1,666 vs 750 exec/s here).
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
 targets=$(cd tests/fuzz && ls fuzz_*.cpp | sed -n 's/^fuzz_\(.*\)\.cpp$/\1/p' | grep -vx support)
 if [ $# -lt 2 ]; then
   echo "usage: bench/fuzz.sh TARGET EXECUTIONS [libFuzzer flags...]; targets:" $targets >&2

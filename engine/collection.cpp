@@ -58,6 +58,7 @@ std::unique_ptr<Collection> Collection::create(const std::string& dir, const Col
   s.dense_factory = options.dense;
   s.mv_codec = options.mv_codec;
   s.mv_bits = options.mv_bits;
+  s.bm25_avgdl = options.bm25_avgdl;
   s.extra = {{"version", kCollectionVersion},
              {"model", {{"dir", absolute(encoder->model_dir())}, {"fingerprint", encoder->fingerprint()}}},
              {"passage_max_length", options.passage_max_length}};
@@ -127,6 +128,10 @@ DocInput Collection::to_input(const Document& doc, const Embedding& e) const {
   in.multivec = e.colbert;
   in.n_vectors = e.colbert_rows;
   return in;
+}
+
+size_t bm25_document_length(const Encoder& encoder, const std::string& passage, int max_length) {
+  return bm25_tokens(encoder.tokenize(passage, max_length)).size();
 }
 
 void Collection::add(const std::vector<Document>& docs) {
@@ -245,6 +250,7 @@ CollectionInfo Collection::info() const {
   i.dense = s.dense_factory;
   i.mv_codec = s.mv_codec;
   i.mv_bits = s.mv_bits;
+  i.bm25_avgdl = s.bm25_avgdl;
   i.dense_dim = s.dense_dim;
   i.multivec_dim = s.multivec_dim;
   // What encoding really uses: the setting, capped by the model's positions (max_position_embeddings - 2).

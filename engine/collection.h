@@ -23,6 +23,7 @@ struct CollectionOptions {
   std::string mv_codec = "fp16";  // fp32 | fp16 | int8 | binary | residual
   int mv_bits = 2;                // residual codec bits
   int passage_max_length = 8192;  // tokens per passage (M3-SPEC §3 engine default)
+  double bm25_avgdl = 0;          // 0: BM25's running average length; > 0: fixed (IndexSettings::bm25_avgdl)
 };
 
 struct Document {
@@ -52,6 +53,7 @@ struct CollectionInfo {
   std::string dir, model_dir, fingerprint, dense, mv_codec;
   int mv_bits = 0, dense_dim = 0, multivec_dim = 0;
   int passage_max_length = 0;  // effective: min(the setting, the model's positions - 2)
+  double bm25_avgdl = 0;       // 0: running average (IndexSettings::bm25_avgdl)
   uint64_t generation = 0;
   size_t documents = 0, segments = 0;
   IndexSizes sizes;
@@ -115,5 +117,7 @@ std::vector<SearchResult> search_snapshot_sweep(const Snapshot& snap, const Embe
                                                 const std::vector<HeadWeights>& weight_sets);
 // The token ids BM25 scores a query by: its pieces without <s>, </s> and <pad>.
 std::vector<int32_t> bm25_query_tokens(const Embedding& query);
+// A document's length as BM25 counts it when the collection adds it (its pieces within max_length).
+size_t bm25_document_length(const Encoder& encoder, const std::string& passage, int max_length);
 
 }  // namespace m3

@@ -97,6 +97,7 @@ nlohmann::ordered_json describe_collection(const Collection& c) {
           {"mv_bits", i.mv_bits},
           {"multivec_dim", i.multivec_dim},
           {"passage_max_length", i.passage_max_length},
+          {"bm25_avgdl", i.bm25_avgdl > 0 ? nlohmann::json(i.bm25_avgdl) : nlohmann::json("running")},
           {"weights", default_fusion_weights(c.encoder().fusion_weights())},
           {"metadata_fields", std::move(metadata_fields)},
           {"metadata_sampled", sampled},

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,7 +20,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 constexpr size_t kMaxLineBytes = 64u << 20;  // a longer line is a bad line (read through, not kept)
-constexpr size_t kBufferBytes = 1u << 20;
 
 uint64_t fnv1a(uint64_t h, const char* p, size_t n) {
   for (size_t i = 0; i < n; ++i) {
@@ -43,14 +43,15 @@ CorpusFormat corpus_format_of(const std::string& path) {
   throw UsageError(path + ": unknown corpus format (expected .jsonl or .tsv, optionally .gz)");
 }
 
-CorpusReader::CorpusReader(const std::string& path) : path_(path), format_(corpus_format_of(path)) {
+CorpusReader::CorpusReader(const std::string& path, size_t buffer_bytes) : path_(path), format_(corpus_format_of(path)) {
   gz_ = gzopen(path.c_str(), "rb");
   if (!gz_) {
     if (errno == ENOENT) throw NotFoundError(path + ": no such corpus file");
     throw IoError(path + ": cannot open corpus file (" + std::strerror(errno) + ")");
   }
-  gzbuffer(static_cast<gzFile>(gz_), 1 << 20);
-  buf_.resize(kBufferBytes);
+  buffer_bytes = std::max<size_t>(buffer_bytes, 64);  // zlib's gzbuffer needs at least 2 bytes
+  gzbuffer(static_cast<gzFile>(gz_), static_cast<unsigned>(std::min<size_t>(buffer_bytes, 1u << 30)));
+  buf_.resize(buffer_bytes);
 }
 
 CorpusReader::~CorpusReader() {

@@ -64,6 +64,10 @@ HeadWeights SearchParams::effective_weights() const {
   }
 }
 
+bool SearchParams::pools_bm25() const {
+  return (mode == SearchMode::DenseSparse || mode == SearchMode::All) && effective_weights()[kBm25Head] > 0;
+}
+
 SearchParams SearchParams::with_model_weights(const FusionWeights& model) const {
   SearchParams p = *this;
   if (p.weights || p.fusion != Fusion::Weighted) return p;

@@ -32,6 +32,7 @@ class MetadataFilter;  // engine/metadata_filter.h
 struct ShardScope {
   std::optional<float> dense_floor, sparse_floor;
   std::optional<Bm25Stats> bm25;
+  std::optional<float> bm25_floor;  // fused modes with a BM25 weight: the whole collection's depth-th BM25 score
 };
 
 enum class SearchMode { Dense, Sparse, Multivec, DenseSparse, All, Bm25 };
@@ -64,6 +65,8 @@ struct SearchParams {
 
   int effective_depth() const;
   HeadWeights effective_weights() const;
+  // A fused mode (dense+sparse, all) whose weights give BM25 a say: BM25's top-depth joins its pool.
+  bool pools_bm25() const;
   // These parameters with the model's recommended weights (m3_fusion.json) filled in where the
   // request gave none: weighted dense+sparse and all only.
   SearchParams with_model_weights(const FusionWeights& model) const;

@@ -129,11 +129,11 @@ CandidatePool gather_candidates(const Snapshot& snap, const Embedding& q, const 
   CandidatePool pool;
   const size_t model_candidates = docs.size();
   const std::vector<int32_t> bm25_tokens = with_bm25 ? bm25_query_tokens(q) : std::vector<int32_t>{};
-  // On a shard, BM25 scores with the whole collection's statistics (round 1). Its candidates are the
-  // shard's own top-depth, not a share of the global top-depth (that floor would need BM25's global
-  // scores before round 1 ends): with a BM25 weight a sharded fused search is approximate (README).
+  // On a shard, BM25 scores with the whole collection's statistics (round 1) and pools only what
+  // reaches the whole collection's depth-th BM25 score (round 1b), like the other heads.
   const Bm25Stats* global = scope && scope->bm25 ? &*scope->bm25 : nullptr;
-  if (with_bm25) add_unique(docs, seen, snap.bm25_search(bm25_tokens, depth, p.sparse_algo, mask, global));
+  if (with_bm25)
+    add_unique(docs, seen, at_or_above(snap.bm25_search(bm25_tokens, depth, p.sparse_algo, mask, global), scope ? scope->bm25_floor : no_floor));
   pool.bm25_only.assign(docs.size(), 0);
   for (size_t i = model_candidates; i < docs.size(); ++i) pool.bm25_only[i] = 1;
   need_dense = need_dense && has_dense;
@@ -260,9 +260,7 @@ SearchResult search_snapshot(const Snapshot& snap, const Embedding& q, const Sea
     return r;
   }
   // BM25 as the fourth head of a weighted fused mode: its top-depth joins the candidates.
-  const bool fused = p.mode == SearchMode::DenseSparse || p.mode == SearchMode::All;
-  const bool with_bm25 = fused && p.effective_weights()[kBm25Head] > 0;
-  SearchResult r = rank_candidates(snap, gather_candidates(snap, q, p, mask, with_bm25), p);
+  SearchResult r = rank_candidates(snap, gather_candidates(snap, q, p, mask, p.pools_bm25()), p);
   r.search_ms = ms_since(t0);
   return r;
 }

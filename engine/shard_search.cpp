@@ -51,6 +51,12 @@ ShardStats collect_shard_stats(const Snapshot& snap, const Embedding& q, const S
   if (p.filter)
     mask = snap.mask(*p.filter, p.filter_exact_scan_rows ? p.filter_exact_scan_rows : RowMask::kDefaultExactScanRows);
   const int depth = pool_depth(p);
+  if (p.shard_scope && p.shard_scope->bm25) {  // round 1b: BM25's top-depth under the global statistics
+    if (p.pools_bm25())
+      s.bm25_top = scores_of(snap.bm25_search(bm25_query_tokens(q), depth, p.sparse_algo, mask.get(), &*p.shard_scope->bm25));
+    return s;
+  }
+  s.bm25_pools = p.pools_bm25();
   const bool has_dense = snap.settings().dense_dim > 0;
   // BM25's statistics for the bm25 mode, and for the fused modes, whose weights (the request's or the
   // model's m3_fusion.json on the shard) may give BM25 a say.
@@ -85,6 +91,14 @@ ShardScope combine_shard_stats(const std::vector<ShardStats>& shards, const Sear
     scope.bm25 = std::move(sum);
   }
   return scope;
+}
+
+bool needs_bm25_round(const std::vector<ShardStats>& round1) {
+  return std::any_of(round1.begin(), round1.end(), [](const ShardStats& s) { return s.bm25_pools; });
+}
+
+void add_bm25_floor(ShardScope& scope, const std::vector<ShardStats>& round1b, const SearchParams& p) {
+  scope.bm25_floor = global_floor(round1b, &ShardStats::bm25_top, pool_depth(p));
 }
 
 }  // namespace m3

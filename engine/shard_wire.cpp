@@ -50,6 +50,8 @@ json shard_stats_json(const ShardStats& s) {
   if (!s.dense_top.empty()) j["dense_top"] = s.dense_top;
   if (!s.sparse_top.empty()) j["sparse_top"] = s.sparse_top;
   if (s.bm25) j["bm25"] = bm25_json(*s.bm25);
+  if (s.bm25_pools) j["bm25_pools"] = true;
+  if (!s.bm25_top.empty()) j["bm25_top"] = s.bm25_top;
   return j;
 }
 
@@ -59,6 +61,11 @@ ShardStats parse_shard_stats(const json& j, size_t max_scores, size_t max_terms,
   s.dense_top = read_scores(j, "dense_top", max_scores, what);
   s.sparse_top = read_scores(j, "sparse_top", max_scores, what);
   if (j.contains("bm25")) s.bm25 = read_bm25(j["bm25"], max_terms, what);
+  if (j.contains("bm25_pools")) {
+    if (!j["bm25_pools"].is_boolean()) throw InvalidInputError(what + ": 'bm25_pools' must be true or false");
+    s.bm25_pools = j["bm25_pools"].get<bool>();
+  }
+  s.bm25_top = read_scores(j, "bm25_top", max_scores, what);
   return s;
 }
 
@@ -67,18 +74,24 @@ json shard_scope_json(const ShardScope& s) {
   if (s.dense_floor) j["dense_floor"] = *s.dense_floor;
   if (s.sparse_floor) j["sparse_floor"] = *s.sparse_floor;
   if (s.bm25) j["bm25"] = bm25_json(*s.bm25);
+  if (s.bm25_floor) j["bm25_floor"] = *s.bm25_floor;
   return j;
 }
 
 ShardScope parse_shard_scope(const json& j, size_t max_terms, const std::string& what) {
-  if (!j.is_object()) throw InvalidInputError(what + ": must be an object (dense_floor, sparse_floor, bm25)");
+  if (!j.is_object()) throw InvalidInputError(what + ": must be an object (dense_floor, sparse_floor, bm25, bm25_floor)");
   for (auto it = j.begin(); it != j.end(); ++it)
-    if (it.key() != "dense_floor" && it.key() != "sparse_floor" && it.key() != "bm25")
-      throw InvalidInputError(what + ": unknown field '" + it.key().substr(0, 64) + "' (known: dense_floor, sparse_floor, bm25)");
+    if (it.key() != "dense_floor" && it.key() != "sparse_floor" && it.key() != "bm25" && it.key() != "bm25_floor")
+      throw InvalidInputError(what + ": unknown field '" + it.key().substr(0, 64) +
+                              "' (known: dense_floor, sparse_floor, bm25, bm25_floor)");
   ShardScope s;
   if (j.contains("dense_floor")) s.dense_floor = static_cast<float>(json_number(j["dense_floor"], -1e30, 1e30, what + ".dense_floor"));
   if (j.contains("sparse_floor")) s.sparse_floor = static_cast<float>(json_number(j["sparse_floor"], -1e30, 1e30, what + ".sparse_floor"));
   if (j.contains("bm25")) s.bm25 = read_bm25(j["bm25"], max_terms, what + ".bm25");
+  if (j.contains("bm25_floor")) {
+    if (!s.bm25) throw InvalidInputError(what + ": 'bm25_floor' needs 'bm25' (the statistics its scores are under)");
+    s.bm25_floor = static_cast<float>(json_number(j["bm25_floor"], -1e30, 1e30, what + ".bm25_floor"));
+  }
   return s;
 }
 

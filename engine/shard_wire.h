@@ -18,6 +18,12 @@ namespace m3 {
 struct ShardStats {
   std::vector<float> dense_top, sparse_top;  // the shard's top-depth scores of each pooled head, descending
   std::optional<Bm25Stats> bm25;
+  // Round 1 of a fused mode: whether the shard's ranking gives BM25 a weight (the request's or its
+  // model's m3_fusion.json), so BM25's top-depth joins the pool and needs a floor (round 1b).
+  bool bm25_pools = false;
+  // Round 1b (asked with the whole collection's BM25 statistics): the shard's top-depth BM25 scores
+  // under those statistics.
+  std::vector<float> bm25_top;
 };
 
 nlohmann::json shard_stats_json(const ShardStats& s);

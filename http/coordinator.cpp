@@ -197,7 +197,23 @@ Response Coordinator::search(RouteContext& ctx) {
         throw ApiError(502, "bad_shard_reply", e.what());
       }
     }
-    shard_body["shard_scope"] = shard_scope_json(combine_shard_stats(stats, asked));
+    ShardScope scope = combine_shard_stats(stats, asked);
+    if (needs_bm25_round(stats) && !live.empty()) {  // round 1b: BM25's floor under the global statistics
+      shard_body["shard_scope"] = shard_scope_json(scope);
+      const auto again = read_from_shards(sc, live, V::post, base + "/shard_stats", shard_body.dump(), auth, false);
+      drop_missing(again);
+      std::vector<ShardStats> bm25_tops;
+      for (size_t s : live) {
+        try {
+          bm25_tops.push_back(parse_shard_stats(parse_shard_json(again[s].reply, s, client_->options().max_reply_bytes),
+                                                static_cast<size_t>(pool_depth(asked)), 8192, "shard " + std::to_string(s) + " BM25 scores"));
+        } catch (const InvalidInputError& e) {
+          throw ApiError(502, "bad_shard_reply", e.what());
+        }
+      }
+      add_bm25_floor(scope, bm25_tops, asked);
+    }
+    shard_body["shard_scope"] = shard_scope_json(scope);
   }
   std::vector<std::vector<Hit>> lists;
   json weights;
@@ -211,7 +227,7 @@ Response Coordinator::search(RouteContext& ctx) {
       } catch (const InvalidInputError& e) {
         throw ApiError(502, "bad_shard_reply", e.what());
       }
-      if (weights.is_null() && reply.contains("weights") && reply["weights"].is_array() && reply["weights"].size() <= 3) weights = reply["weights"];
+      if (weights.is_null() && reply.contains("weights") && reply["weights"].is_array() && reply["weights"].size() <= 4) weights = reply["weights"];
     }
   }
   std::sort(missing.begin(), missing.end());

@@ -46,13 +46,15 @@ Response handle_get_collection(RouteContext& ctx) {
 Response handle_create_collection(RouteContext& ctx) {
   const auto& name = ctx.params[0];
   const json body = parse_body(ctx, /*empty_means_object=*/true);
-  reject_unknown_fields(body, {"model", "dense", "mv_codec", "mv_bits", "passage_max_length"});
+  reject_unknown_fields(body, {"model", "dense", "mv_codec", "mv_bits", "passage_max_length", "bm25_avgdl"});
   CollectionOptions o;
   o.model_dir = ctx.models.dir_of(string_field(body, "model", "default"));
   o.dense = string_field(body, "dense", o.dense);
   o.mv_codec = string_field(body, "mv_codec", o.mv_codec);
   o.mv_bits = int_field(body, "mv_bits", o.mv_bits, 1, 4);
   o.passage_max_length = int_field(body, "passage_max_length", o.passage_max_length, 2, 8192);
+  // Fixed BM25 average length (0 = running): the same value on every shard keeps BM25 exact.
+  o.bm25_avgdl = number_field(body, "bm25_avgdl", o.bm25_avgdl, 0, IndexSettings::kMaxBm25Avgdl);
   auto c = ctx.collections.create(name, o);
   return json_reply(201, describe_for_client(*c, name, ctx.models), ctx.req);
 }

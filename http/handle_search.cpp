@@ -137,19 +137,24 @@ Response handle_search(RouteContext& ctx) {
 }
 
 // Round 1 of a sharded search (engine/shard_search.h): this shard's top-depth scores of the heads
-// the mode pools, and BM25's N and df for the query's terms. Same body as a search (one query).
+// the mode pools, BM25's N and df for the query's terms, and whether its weights pool BM25. With a
+// "shard_scope" holding BM25 statistics, round 1b: its top-depth BM25 scores under them. Same body
+// as a search (one query); the embedding is kept for the next round.
 Response handle_shard_stats(RouteContext& ctx) {
   auto c = ctx.collections.get(ctx.params[0]);
   const json body = parse_body(ctx);
-  const SearchParams p = parse_search_body(ctx, body, {"query", "fields"});
+  const SearchParams p = parse_search_body(ctx, body, {"query", "fields"}).with_model_weights(c->encoder().fusion_weights());
   parse_fields(body);
   bool batch = false;
   const auto queries = queries_of(body, ctx.options.limits, batch);
   if (batch) throw bad_request("shard statistics take one 'query'");
   ctx.mode_label = to_string(p.mode);
-  const auto embeddings = ctx.models.batcher_for(c->encoder()).encode(queries, p.query_max_length);
-  const auto stats = collect_shard_stats(*c->snapshot(), embeddings[0], p);
-  shard_round_cache().put(QueryEmbeddingCache::key(c->encoder(), p.query_max_length, queries[0]), embeddings[0]);
+  const std::string key = QueryEmbeddingCache::key(c->encoder(), p.query_max_length, queries[0]);
+  std::optional<Embedding> cached;
+  if (p.shard_scope) cached = shard_round_cache().take(key);
+  const Embedding embedding = cached ? std::move(*cached) : ctx.models.batcher_for(c->encoder()).encode(queries, p.query_max_length)[0];
+  const auto stats = collect_shard_stats(*c->snapshot(), embedding, p);
+  shard_round_cache().put(key, embedding);
   return json_reply(200, shard_stats_json(stats), ctx.req);
 }
 

@@ -25,6 +25,7 @@ const json& documents_array(const RouteContext& ctx, const json& body);
 std::string string_field(const json& body, const char* key, const std::string& fallback, bool required = false);
 bool bool_field(const json& body, const char* key, bool fallback);
 int int_field(const json& body, const char* key, int fallback, int lo, int hi);
+double number_field(const json& body, const char* key, double fallback, double lo, double hi);
 // A string or an array of strings (OpenAI's "input", TEI's "inputs"): 1..max texts, each valid UTF-8
 // within max_bytes.
 std::vector<std::string> texts_field(const json& body, const char* key, size_t max_texts, size_t max_bytes);

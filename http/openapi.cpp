@@ -31,7 +31,7 @@ json request_schema(const std::string& endpoint, beast_http::verb method) {
   }
   if (endpoint == "collection" && method == beast_http::verb::put)
     return {{"type", "object"}, {"additionalProperties", false},
-            {"properties", {{"model", str}, {"dense", str}, {"mv_codec", str}, {"mv_bits", integer}, {"passage_max_length", integer}}}};
+            {"properties", {{"model", str}, {"dense", str}, {"mv_codec", str}, {"mv_bits", integer}, {"passage_max_length", integer}, {"bm25_avgdl", {{"type", "number"}}}}}};
   if (endpoint == "documents") {
     json doc = {{"type", "object"}, {"additionalProperties", false}, {"required", {"docid", "text"}},
                 {"properties", {{"docid", str}, {"title", str}, {"text", str}, {"metadata", {{"type", "object"}}}}}};

@@ -57,6 +57,16 @@ int int_field(const json& body, const char* key, int fallback, int lo, int hi) {
   return static_cast<int>(x);
 }
 
+double number_field(const json& body, const char* key, double fallback, double lo, double hi) {
+  if (!body.contains(key) || body[key].is_null()) return fallback;
+  const auto& v = body[key];
+  const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  if (!v.is_number()) throw bad_request(std::string("field '") + key + "' must be a number in " + range);
+  const double x = v.get<double>();
+  if (!(x >= lo && x <= hi)) throw bad_request(std::string("field '") + key + "' must be in " + range + ", got " + v.dump());
+  return x;
+}
+
 std::vector<std::string> texts_field(const json& body, const char* key, size_t max_texts, size_t max_bytes) {
   if (!body.contains(key)) throw bad_request(std::string("missing field '") + key + "' (a string or an array of strings)");
   const auto& v = body[key];

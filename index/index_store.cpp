@@ -543,7 +543,7 @@ uint64_t IndexStore::commit() {
   if (!pending_.empty()) {
     double new_len = 0;
     for (const auto& d : pending_) new_len += double(d.token_ids.size());
-    double avgdl = (total_bm25_len() + new_len) / double(total_rows() + pending_.size());
+    double avgdl = st.bm25_avgdl > 0 ? st.bm25_avgdl : (total_bm25_len() + new_len) / double(total_rows() + pending_.size());
     SegmentBuilder b(dir_, seg_name(gen), st, codebook.get(), avgdl);
     std::vector<uint32_t> bt;
     std::vector<float> btf;
@@ -630,7 +630,7 @@ uint64_t IndexStore::merge_range(size_t begin, size_t end) {
   std::shared_ptr<const Segment> merged;
   std::vector<SegmentMeta> repl;
   if (live_rows > 0) {
-    double avgdl = total_bm25_len() / double(std::max<uint64_t>(1, total_rows()));
+    double avgdl = st.bm25_avgdl > 0 ? st.bm25_avgdl : total_bm25_len() / double(std::max<uint64_t>(1, total_rows()));
     SegmentBuilder b(dir_, seg_name(gen), st, codebook_.get(), avgdl);
     SparseVector sv;
     std::vector<uint32_t> bt;

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "common/error.h"
+#include "engine/corpus_lengths.h"
 #include "engine/ingest.h"
 #include "engine/shard_routing.h"
 #include "tools/command.h"
@@ -21,7 +22,7 @@ bool exists(const std::string& p) { struct stat st; return ::stat(p.c_str(), &st
 M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TAB>text) into a collection", [](CLI::App& sub) {
   struct Flags {
     ModelFlags model;
-    std::string corpus, out, dense = "Flat", mv_codec = "fp16", shard;
+    std::string corpus, out, dense = "Flat", mv_codec = "fp16", shard, bm25_avgdl = "corpus";
     int mv_bits = 2;
     size_t commit_every = 10000;
     bool skip_bad = false, quiet = false, optimize = true, append = false;
@@ -39,6 +40,21 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
   sub.add_flag("--append", f->append,
                "index this corpus into an existing collection built from another corpus (same docid replaces)");
   sub.add_flag("!--no-optimize", f->optimize, "leave segments unmerged at the end");
+  sub.add_option("--bm25-avgdl", f->bm25_avgdl,
+                 "BM25's average document length, fixed at creation: 'corpus' (measured over the whole corpus "
+                 "file first: every --shard gets the same, so sharded BM25 equals unsharded), 'running' (the "
+                 "average as of each commit), or a number of tokens")
+      ->check([](const std::string& v) -> std::string {
+        if (v == "corpus" || v == "running") return "";
+        try {
+          size_t used = 0;
+          const double x = std::stod(v, &used);
+          if (used == v.size() && x > 0 && x <= IndexSettings::kMaxBm25Avgdl) return "";
+        } catch (const std::exception&) {
+        }
+        return "--bm25-avgdl: expected corpus, running or a length in (0, " + std::to_string(int(IndexSettings::kMaxBm25Avgdl)) +
+               "], got '" + v.substr(0, 64) + "'";
+      });
   sub.add_option("--shard", f->shard,
                  "I/N: index only shard I of N (0-based) — the documents whose docid hashes there (engine/shard_routing.h)");
   sub.callback([f] {
@@ -58,6 +74,15 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
       o.mv_codec = f->mv_codec;
       o.mv_bits = f->mv_bits;
       o.passage_max_length = f->model.max_length;
+      if (f->bm25_avgdl == "corpus") {
+        const CorpusLengths lengths = corpus_bm25_lengths(f->corpus, *encoder, o.passage_max_length);
+        o.bm25_avgdl = lengths.average();  // 0 (running) for a corpus with no readable document
+        if (!f->quiet)
+          std::fprintf(stderr, "m3 index: BM25 average length %.2f tokens over the corpus's %zu documents\n", o.bm25_avgdl,
+                       lengths.documents);
+      } else if (f->bm25_avgdl != "running") {
+        o.bm25_avgdl = std::stod(f->bm25_avgdl);
+      }
       c = Collection::create(f->out, o, encoder);
       created = true;
     }

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "engine/corpus_lengths.h"
 #include "engine/corpus_reader.h"
 #include "engine/ingest.h"
 #include "engine/search_params.h"
@@ -195,6 +196,33 @@ TEST(InputHandling, TruncatedOrCorruptGzipIsNotASkippableLine) {
     auto o = quiet();
     o.skip_bad = true;
     EXPECT_THROW(ingest_corpus(*c, p, o), CorruptionError) << p;
+  }
+}
+
+// The read buffer's size changes nothing a caller sees: with a buffer far smaller than a line (every
+// line crosses several buffer edges) the documents, line numbers and content hash are the default's.
+TEST(InputHandling, ATinyReadBufferReadsExactlyWhatTheDefaultOneDoes) {
+  auto dir = fresh_dir("tinybuf");
+  std::string content = "\xef\xbb\xbf";
+  for (int i = 0; i < 200; ++i) content += doc_line("t" + std::to_string(i), std::string(size_t(i * 3), 'x') + "\u00e9") + (i % 7 ? "\n" : "\r\n\n");
+  std::ofstream(dir + ".jsonl", std::ios::binary) << content;
+  write_gz(dir + ".jsonl.gz", content);
+  for (const std::string p : {dir + ".jsonl", dir + ".jsonl.gz"}) {
+    CorpusReader reference(p), tiny(p, 64);
+    Document a, b;
+    size_t n = 0;
+    for (;;) {
+      const bool more = reference.next(a);
+      ASSERT_EQ(tiny.next(b), more) << p << " after " << n;
+      if (!more) break;
+      ++n;
+      EXPECT_EQ(b.docid, a.docid);
+      EXPECT_EQ(b.text, a.text);
+      EXPECT_EQ(tiny.line(), reference.line());
+    }
+    EXPECT_EQ(n, 200u) << p;
+    EXPECT_EQ(tiny.position().hash, reference.position().hash) << p;
+    EXPECT_EQ(tiny.position().bytes, reference.position().bytes) << p;
   }
 }
 
@@ -419,9 +447,21 @@ TEST(InputHandlingCli, UsageMistakesExitTwo) {
     EXPECT_EQ(m3({"search", "--collection", dir, "--weights", w, "search"}).status, 2) << w;
   EXPECT_EQ(m3({"index", "--corpus", dir + ".jsonl", out_flag(), dir + "_ivf0", "--model", tiny_model(), "--dense", "IVF0,Flat"}).status, 2);
   EXPECT_FALSE(std::filesystem::exists(dir + "_ivf0"));
+  for (const char* v : {"", "0", "-3", "nan", "inf", "1e99", "12x", "median"}) {
+    const auto bad = m3({"index", "--corpus", dir + ".jsonl", out_flag(), dir + "_avgdl", "--model", tiny_model(), "--bm25-avgdl", v});
+    EXPECT_EQ(bad.status, 2) << "--bm25-avgdl '" << v << "': " << bad.err;
+    EXPECT_FALSE(std::filesystem::exists(dir + "_avgdl")) << v;
+  }
   auto r = m3({"info", "--collection", dir, "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["passage_max_length"].get<int>(), 64);
+  // m3 index measured BM25's average length over the corpus (its default, --bm25-avgdl corpus).
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(r.out)["bm25_avgdl"].get<double>(),
+                   corpus_bm25_lengths(dir + ".jsonl", *tiny_encoder(), 8192).average());
+  ASSERT_EQ(m3({"index", "--corpus", dir + ".jsonl", out_flag(), dir + "_run", "--model", tiny_model(), "--quiet", "--bm25-avgdl", "running"}).status, 0);
+  EXPECT_EQ(nlohmann::json::parse(m3({"info", "--collection", dir + "_run", "--json"}).out)["bm25_avgdl"], "running");
+  ASSERT_EQ(m3({"index", "--corpus", dir + ".jsonl", out_flag(), dir + "_12", "--model", tiny_model(), "--quiet", "--bm25-avgdl", "12.5"}).status, 0);
+  EXPECT_EQ(nlohmann::json::parse(m3({"info", "--collection", dir + "_12", "--json"}).out)["bm25_avgdl"].get<double>(), 12.5);
   // A docid a corpus line cannot have: exit 1 (bad input), naming file:line.
   std::ofstream(dir + "_bad.tsv") << "ok\tfine\n" << std::string(2000, 'y') << "\ttoo long\n";
   r = m3({"add", "--collection", dir, "--corpus", dir + "_bad.tsv"});

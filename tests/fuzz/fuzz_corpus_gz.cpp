@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const char* name : {"in.jsonl.gz", "in.tsv.gz"}) {
     const std::string path = m3::fuzz::fuzz_file(name, data, size);
     try {
-      m3::CorpusReader r(path);
+      m3::CorpusReader r(path, m3::fuzz::kFuzzBufferBytes);
       m3::Document d;
       for (int i = 0; i < 10000; ++i) {  // bounded: a reader that never ends is the hang libFuzzer reports
         try {

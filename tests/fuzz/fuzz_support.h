@@ -22,6 +22,9 @@ std::string fuzz_file(const std::string& name, const std::string& bytes);
 const std::string& temp_dir();
 // The whole content of a file (fixtures, files a writer just made); empty if it cannot be read.
 std::string slurp(const std::string& path);
+// The read buffer the corpus targets give CorpusReader: small, so lines cross buffer edges often and an
+// execution is not dominated by allocating (and poisoning) the default megabyte.
+constexpr size_t kFuzzBufferBytes = 4096;
 // Where tests/fixtures is (M3_SOURCE_DIR, set by the build).
 std::string fixtures_dir();
 
