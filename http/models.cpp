@@ -46,7 +46,8 @@ std::shared_ptr<const Encoder> Models::encoder_for_dir(const std::string& dir) {
   o.precision = parse_precision(options_.encoder_precision);
   std::shared_ptr<const Encoder> e = Encoder::load(dir, o);
   encoders_[key] = e;
-  batchers_[e.get()] = std::make_unique<QueryBatcher>(e, options_.batch_window_us, options_.max_batch, options_.batch_tuning);
+  batchers_[e.get()] = std::make_unique<QueryBatcher>(e, options_.batch_window_us, options_.max_batch, options_.batch_tuning,
+                                                       static_cast<size_t>(options_.encoder_lanes));
   return e;
 }
 

@@ -5,17 +5,17 @@
 
 namespace m3::http {
 
-QueryBatcher::QueryBatcher(std::shared_ptr<const Encoder> encoder, int window_us, size_t max_batch, bool tune)
+QueryBatcher::QueryBatcher(std::shared_ptr<const Encoder> encoder, int window_us, size_t max_batch, bool tune, size_t lanes)
     : QueryBatcher([encoder](const std::vector<std::string>& texts, int max_length) { return encoder->encode(texts, max_length); },
-                   window_us, max_batch, tune) {}
+                   window_us, max_batch, tune, lanes) {}
 
-QueryBatcher::QueryBatcher(EncodeFn encode, int window_us, size_t max_batch, bool tune)
+QueryBatcher::QueryBatcher(EncodeFn encode, int window_us, size_t max_batch, bool tune, size_t lanes)
     : encode_(std::move(encode)),
       window_us_(window_us),
       max_batch_(std::max<size_t>(1, max_batch)),
       tune_(tune),
       tuner_(max_batch_) {
-  thread_ = std::thread([this] { loop(); });
+  for (size_t i = 0; i < std::max<size_t>(1, lanes); ++i) lanes_.emplace_back([this] { loop(); });
 }
 
 QueryBatcher::~QueryBatcher() {
@@ -24,7 +24,7 @@ QueryBatcher::~QueryBatcher() {
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  for (auto& t : lanes_) t.join();
 }
 
 size_t QueryBatcher::queue_depth() const {
@@ -65,6 +65,7 @@ void QueryBatcher::loop() {
         queue_.pop_front();
       }
     }
+    if (lanes_.size() > 1) cv_.notify_one();  // what this batch left queued: another lane may take it
     run_batch(batch);
   }
 }
@@ -80,11 +81,13 @@ std::vector<Embedding> QueryBatcher::timed_encode(const std::vector<std::string>
 // One encoder call per max_length among the batch's requests (usually one); a request whose text
 // the encoder refuses gets the error, the others their embeddings.
 void QueryBatcher::run_batch(std::vector<Request>& batch) {
+  ++batches_;
   std::map<int, std::vector<size_t>> groups;
   for (size_t i = 0; i < batch.size(); ++i) groups[batch[i].max_length].push_back(i);
   for (auto& [len, members] : groups) {
     std::vector<std::string> texts;
     for (size_t i : members) texts.insert(texts.end(), batch[i].texts.begin(), batch[i].texts.end());
+    queries_ += texts.size();  // counted before any waiter is released, so a client that returns sees it
     try {
       auto embs = timed_encode(texts, len);
       size_t at = 0;
@@ -103,9 +106,7 @@ void QueryBatcher::run_batch(std::vector<Request>& batch) {
         }
       }
     }
-    queries_ += texts.size();
   }
-  ++batches_;
 }
 
 }  // namespace m3::http

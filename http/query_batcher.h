@@ -5,6 +5,10 @@
 // [...]) always stay together in one encoder call; requests join a batch while it holds at most
 // max_batch queries, or fewer where the BatchSizeTuner measured that larger batches cost more per
 // query on this machine (adaptive batching; off with tune = false).
+// Lanes: that many threads take batches from the one queue, each encoding on its own (one encoder
+// call per lane at a time, each with the encoder's intra-op threads). With two lanes a second batch
+// encodes while the first does, on whatever core the searches leave idle, without the straggler
+// wait of one forward pass split over cores another thread is using.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -26,8 +30,8 @@ class QueryBatcher {
  public:
   // texts, max_length -> one embedding per text (the encoder; a seam for tests).
   using EncodeFn = std::function<std::vector<Embedding>(const std::vector<std::string>&, int)>;
-  QueryBatcher(std::shared_ptr<const Encoder> encoder, int window_us, size_t max_batch, bool tune = true);
-  QueryBatcher(EncodeFn encode, int window_us, size_t max_batch, bool tune = true);
+  QueryBatcher(std::shared_ptr<const Encoder> encoder, int window_us, size_t max_batch, bool tune = true, size_t lanes = 1);
+  QueryBatcher(EncodeFn encode, int window_us, size_t max_batch, bool tune = true, size_t lanes = 1);
   ~QueryBatcher();
   // Blocks until the queries are encoded; rethrows the encoder's error for this request only.
   std::vector<Embedding> encode(const std::vector<std::string>& queries, int max_length);
@@ -58,7 +62,7 @@ class QueryBatcher {
   size_t queued_queries_ = 0;
   bool stop_ = false;
   std::atomic<uint64_t> batches_{0}, queries_{0};
-  std::thread thread_;
+  std::vector<std::thread> lanes_;
 };
 
 }  // namespace m3::http

@@ -140,5 +140,43 @@ TEST(QueryBatcherTuning, OffMeansAlwaysUpToMaxBatch) {
   EXPECT_GT(*std::max_element(got.begin(), got.end()), 3u);
 }
 
+// Lanes: with two, two encoder calls run at once under load (never more), and every request still
+// gets exactly its own embeddings; with one, calls never overlap.
+size_t max_overlap_under_load(size_t lanes) {
+  std::atomic<int> in_flight{0}, most{0};
+  QueryBatcher b(
+      [&](const std::vector<std::string>& texts, int) {
+        const int now = ++in_flight;
+        for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        --in_flight;
+        std::vector<Embedding> out(texts.size());
+        for (size_t i = 0; i < texts.size(); ++i) out[i].input_ids = {std::stoi(texts[i])};  // echo: whose is whose
+        return out;
+      },
+      0, 4, false, lanes);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 16; ++c)
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < 40; ++i) {
+        const int id = c * 1000 + i;
+        const auto e = b.encode({std::to_string(id), std::to_string(id + 500)}, 8);
+        ASSERT_EQ(e.size(), 2u);
+        EXPECT_EQ(e[0].input_ids, std::vector<int32_t>{id});
+        EXPECT_EQ(e[1].input_ids, std::vector<int32_t>{id + 500});
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(b.queries(), 16u * 40u * 2u);
+  return size_t(most.load());
+}
+
+TEST(QueryBatcherLanes, TwoLanesEncodeTwoBatchesAtOnceAndOneNeverOverlaps) {
+  EXPECT_EQ(max_overlap_under_load(1), 1u);
+  EXPECT_EQ(max_overlap_under_load(2), 2u);
+  EXPECT_EQ(max_overlap_under_load(3), 3u);
+}
+
 }  // namespace
 }  // namespace m3::http
