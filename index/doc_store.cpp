@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "common/utf8.h"
+#include "index/rocksdb_env.h"
 
 namespace m3 {
 namespace {
@@ -50,6 +51,7 @@ void validate_docid(const std::string& docid) {
 
 std::unique_ptr<DocStore> DocStore::open(const std::string& dir, bool create) {
   rocksdb::Options opt;
+  opt.env = rocksdb_env_over_env_seam();  // writes through index/env.h, like every other file of a collection
   opt.create_if_missing = create;
   opt.error_if_exists = create;
   opt.paranoid_checks = true;
