@@ -46,8 +46,15 @@ std::shared_ptr<const Encoder> Models::encoder_for_dir(const std::string& dir) {
   o.precision = parse_precision(options_.encoder_precision);
   std::shared_ptr<const Encoder> e = Encoder::load(dir, o);
   encoders_[key] = e;
+  // Lanes (query_batcher.h): by default enough that lanes x encoder threads covers every core, so under
+  // load the encoder can use the cores the searches leave idle; one on a GPU, which runs one forward
+  // pass at a time anyway.
+  const size_t lanes = options_.encoder_lanes > 0 ? size_t(options_.encoder_lanes)
+                       : e->device_name() != "cpu"
+                           ? 1
+                           : std::max<size_t>(1, std::thread::hardware_concurrency() / size_t(std::max(1, o.threads)));
   batchers_[e.get()] = std::make_unique<QueryBatcher>(e, options_.batch_window_us, options_.max_batch, options_.batch_tuning,
-                                                       static_cast<size_t>(options_.encoder_lanes));
+                                                       lanes);
   return e;
 }
 

@@ -39,7 +39,7 @@ struct ServerOptions {
   int threads = 2;                  // I/O threads running the io_context (accept, read, write)
   int workers = 32;                 // request handlers in flight at most (search, writes, encode)
   int encoder_threads = 0;          // encoder intra-op threads (0: half the cores, at least 1; see README)
-  int encoder_lanes = 1;            // query batches encoded at once, each on encoder_threads (query_batcher.h)
+  int encoder_lanes = 0;            // query batches encoded at once, each on encoder_threads (0: auto, see models.cpp)
   std::string encoder_device = "auto";     // auto | cpu | cuda (encoder/device.h)
   std::string encoder_precision = "auto";  // auto | fp32 | bf16 (auto: bf16 on a GPU)
   std::string api_key;              // non-empty: write endpoints need "Authorization: Bearer <key>"

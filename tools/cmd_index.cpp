@@ -3,6 +3,7 @@
 // another corpus into an existing collection needs --append.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -75,11 +76,13 @@ M3_COMMAND("index", "Bulk-index a corpus (JSONL docid/title/text or TSV docid<TA
       o.mv_bits = f->mv_bits;
       o.passage_max_length = f->model.max_length;
       if (f->bm25_avgdl == "corpus") {
+        const auto t0 = std::chrono::steady_clock::now();
         const CorpusLengths lengths = corpus_bm25_lengths(f->corpus, *encoder, o.passage_max_length);
         o.bm25_avgdl = lengths.average();  // 0 (running) for a corpus with no readable document
         if (!f->quiet)
-          std::fprintf(stderr, "m3 index: BM25 average length %.2f tokens over the corpus's %zu documents\n", o.bm25_avgdl,
-                       lengths.documents);
+          std::fprintf(stderr, "m3 index: BM25 average length %.2f tokens over the corpus's %zu documents (%.1f s)\n",
+                       o.bm25_avgdl, lengths.documents,
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       } else if (f->bm25_avgdl != "running") {
         o.bm25_avgdl = std::stod(f->bm25_avgdl);
       }

@@ -17,8 +17,8 @@ M3_COMMAND("serve", "Serve the HTTP search API for every collection under --data
   sub.add_option("--threads", o->threads, "I/O threads (accept, read, write)")->check(CLI::Range(1, 256));
   sub.add_option("--workers", o->workers, "requests handled at once at most (search, writes, embeddings)")->check(CLI::Range(1, 1024));
   sub.add_option("--encoder-threads", o->encoder_threads, "encoder intra-op threads (0 = half the cores, at least 1: the other half searches)")->check(CLI::Range(0, 1024));
-  sub.add_option("--encoder-lanes", o->encoder_lanes, "query batches encoded at once, each on --encoder-threads threads")
-      ->check(CLI::Range(1, 64));
+  sub.add_option("--encoder-lanes", o->encoder_lanes, "query batches encoded at once, each on --encoder-threads threads (0 = enough lanes to cover the cores; 1 on a GPU)")
+      ->check(CLI::Range(0, 64));
   sub.add_option("--device", o->encoder_device, "where the encoder runs: auto | cpu | cuda (auto: CUDA when present)")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   sub.add_option("--precision", o->encoder_precision, "encoder precision: auto | fp32 | bf16 (auto: bf16 on a GPU, fp32 on the CPU)")
