@@ -9,9 +9,13 @@ Response handle_metrics(RouteContext& ctx) {
   std::string body = ctx.metrics.render();
   body += "# HELP m3_queue_depth Queries waiting for the encoder.\n# TYPE m3_queue_depth gauge\nm3_queue_depth " +
           std::to_string(ctx.models.total_queue_depth()) + "\n";
+  const auto batchers = ctx.models.batchers();
   body += "# HELP m3_query_batch_limit Queries per encoder call the batch tuner allows now.\n# TYPE m3_query_batch_limit gauge\n";
-  for (const auto& [model, limit] : ctx.models.batch_limits())
-    body += "m3_query_batch_limit{" + prometheus_label("model", model) + "} " + std::to_string(limit) + "\n";
+  for (const auto& b : batchers)
+    body += "m3_query_batch_limit{" + prometheus_label("model", b.model) + "} " + std::to_string(b.batch_limit) + "\n";
+  body += "# HELP m3_encoder_lanes Query batches the encoder runs at once.\n# TYPE m3_encoder_lanes gauge\n";
+  for (const auto& b : batchers)
+    body += "m3_encoder_lanes{" + prometheus_label("model", b.model) + "} " + std::to_string(b.lanes) + "\n";
   std::string docs = "# HELP m3_documents Live documents per collection.\n# TYPE m3_documents gauge\n";
   std::string bytes = "# HELP m3_index_bytes Index bytes per collection.\n# TYPE m3_index_bytes gauge\n";
   // Only collections already open: a scrape never opens (and loads the model of) every collection.

@@ -72,14 +72,15 @@ size_t Models::total_queue_depth() const {
   return n;
 }
 
-std::vector<std::pair<std::string, size_t>> Models::batch_limits() const {
+std::vector<Models::BatcherState> Models::batchers() const {
   std::lock_guard<std::mutex> l(mu_);
-  std::vector<std::pair<std::string, size_t>> out;
+  std::vector<BatcherState> out;
   for (const auto& [dir, e] : encoders_) {
     std::string name = "other";
     for (const auto& [n, d] : dirs_)
       if (fs::weakly_canonical(d).string() == dir) name = n;
-    out.emplace_back(name, batchers_.at(e.get())->batch_limit());
+    const QueryBatcher& b = *batchers_.at(e.get());
+    out.push_back({name, b.batch_limit(), b.lanes()});
   }
   return out;
 }

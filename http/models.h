@@ -25,9 +25,13 @@ class Models {
   std::shared_ptr<const Encoder> encoder_for_dir(const std::string& dir);  // a collection's recorded model (server-side data)
   QueryBatcher& batcher_for(const Encoder& e);
   size_t total_queue_depth() const;
-  // Each loaded batcher's current batch limit (batch_size_tuner.h), by model name ("other" for a
-  // collection's recorded model that no name points to): for /metrics.
-  std::vector<std::pair<std::string, size_t>> batch_limits() const;
+  // Each loaded batcher's current batch limit (batch_size_tuner.h) and lanes, by model name ("other"
+  // for a collection's recorded model that no name points to): for /metrics.
+  struct BatcherState {
+    std::string model;
+    size_t batch_limit, lanes;
+  };
+  std::vector<BatcherState> batchers() const;
 
  private:
   ServerOptions options_;

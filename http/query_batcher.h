@@ -39,6 +39,7 @@ class QueryBatcher {
   uint64_t batches() const { return batches_; }
   uint64_t queries() const { return queries_; }
   size_t batch_limit() const { return tune_ ? tuner_.current_limit() : max_batch_; }
+  size_t lanes() const { return lanes_.size(); }
 
  private:
   struct Request {
