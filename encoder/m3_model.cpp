@@ -40,21 +40,53 @@ void XlmLayerImpl::prepare_inference() {
   fused_qkv_bias_ = torch::cat({query->bias, key->bias, value->bias}, 0).detach();
 }
 
+torch::Tensor XlmLayerImpl::qkv(const torch::Tensor& x, bool inference) {
+  if (inference && fused_qkv_weight_.defined() && fused_qkv_weight_.scalar_type() == x.scalar_type())
+    return F::linear(x, fused_qkv_weight_, fused_qkv_bias_);
+  return torch::cat({query(x), key(x), value(x)}, -1);
+}
+
 torch::Tensor XlmLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& additive_mask) {
   const int64_t b = x.size(0), t = x.size(1), h = x.size(2), d = h / num_heads;
   auto split = [&](const torch::Tensor& y) { return y.view({b, t, num_heads, d}).transpose(1, 2); };  // [B,nh,T,d]
   const bool inference = !is_training() && !torch::GradMode::is_enabled();
   torch::Tensor q, k, v;
-  if (inference && fused_qkv_weight_.defined() && fused_qkv_weight_.scalar_type() == x.scalar_type()) {
-    auto qkv = F::linear(x, fused_qkv_weight_, fused_qkv_bias_).chunk(3, -1);
-    q = split(qkv[0]);
-    k = split(qkv[1]);
-    v = split(qkv[2]);
+  if (inference) {
+    auto parts = qkv(x, true).chunk(3, -1);
+    q = split(parts[0]);
+    k = split(parts[1]);
+    v = split(parts[2]);
   } else {
     q = split(query(x));
     k = split(key(x));
     v = split(value(x));
   }
+  auto ctx = attention_context(q, k, v, additive_mask, inference);
+  auto a = attention_output(ctx);
+  if (is_training() && hidden_dropout > 0) a = F::dropout(a, F::DropoutFuncOptions().p(hidden_dropout).training(true));
+  auto y = attention_norm(a + x);
+  auto ff = output(torch::gelu(intermediate(y)));  // exact (erf) GELU, as hidden_act "gelu"
+  if (is_training() && hidden_dropout > 0) ff = F::dropout(ff, F::DropoutFuncOptions().p(hidden_dropout).training(true));
+  return output_norm(ff + y);
+}
+
+torch::Tensor XlmLayerImpl::forward_packed(const torch::Tensor& xp, const torch::Tensor& rows, int64_t b, int64_t t,
+                                           const torch::Tensor& additive_mask) {
+  const int64_t h = xp.size(1), d = h / num_heads;
+  auto split = [&](const torch::Tensor& y) { return y.view({b, t, num_heads, d}).transpose(1, 2); };  // [B,nh,T,d]
+  // Q|K|V of the real tokens only, then laid out as [B,T,3H] for attention (pad rows zero: their keys
+  // are masked, so they weigh nothing).
+  auto padded = torch::zeros({b * t, 3 * h}, xp.options()).index_copy_(0, rows, qkv(xp, true)).view({b, t, 3 * h});
+  auto parts = padded.chunk(3, -1);
+  auto ctx = attention_context(split(parts[0]), split(parts[1]), split(parts[2]), additive_mask, true);
+  auto a = attention_output(ctx.reshape({b * t, h}).index_select(0, rows));
+  auto y = attention_norm(a + xp);
+  return output_norm(output(torch::gelu(intermediate(y))) + y);
+}
+
+torch::Tensor XlmLayerImpl::attention_context(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                              const torch::Tensor& additive_mask, bool inference) const {
+  const int64_t b = q.size(0), t = q.size(2), d = q.size(3), h = d * num_heads;
   const double scale = 1.0 / std::sqrt(static_cast<double>(d));
   auto attend = [&](const torch::Tensor& qb) {
     auto scores = torch::matmul(qb, k.transpose(-1, -2)).mul_(scale) + additive_mask;
@@ -73,13 +105,7 @@ torch::Tensor XlmLayerImpl::forward(const torch::Tensor& x, const torch::Tensor&
   } else {
     ctx = attend(q);
   }
-  ctx = ctx.transpose(1, 2).reshape({b, t, h});
-  auto a = attention_output(ctx);
-  if (is_training() && hidden_dropout > 0) a = F::dropout(a, F::DropoutFuncOptions().p(hidden_dropout).training(true));
-  auto y = attention_norm(a + x);
-  auto ff = output(torch::gelu(intermediate(y)));  // exact (erf) GELU, as hidden_act "gelu"
-  if (is_training() && hidden_dropout > 0) ff = F::dropout(ff, F::DropoutFuncOptions().p(hidden_dropout).training(true));
-  return output_norm(ff + y);
+  return ctx.transpose(1, 2).reshape({b, t, h});
 }
 
 XlmRobertaImpl::XlmRobertaImpl(const ModelConfig& c) : config(c) {
@@ -118,6 +144,16 @@ torch::Tensor XlmRobertaImpl::additive_mask(const torch::Tensor& mask, torch::Sc
 torch::Tensor XlmRobertaImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask) {
   auto x = embed(ids);
   auto m = additive_mask(mask, x.scalar_type());
+  const bool inference = !is_training() && !torch::GradMode::is_enabled();
+  if (inference && x.size(0) > 1 && mask.eq(0).any().item<bool>()) {
+    // A batch of unequal lengths: the linear layers, nearly all the work, skip the padding
+    // (XlmLayerImpl::forward_packed); the pad positions of the result are zero.
+    const int64_t b = x.size(0), t = x.size(1), h = x.size(2);
+    const auto rows = mask.reshape({-1}).nonzero().squeeze(1);
+    auto xp = x.reshape({b * t, h}).index_select(0, rows);
+    for (auto& layer : layers) xp = layer->forward_packed(xp, rows, b, t, m);
+    return torch::zeros({b * t, h}, xp.options()).index_copy_(0, rows, xp).view({b, t, h});
+  }
   for (auto& layer : layers) x = layer_runner(layer, x, m);
   return x;
 }

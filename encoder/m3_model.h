@@ -19,6 +19,11 @@ struct XlmLayerImpl : torch::nn::Module {
   explicit XlmLayerImpl(const ModelConfig& c);
   // x [B,T,H]; additive_mask [B,1,1,T] (0 for real keys, dtype-min for padding).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& additive_mask);
+  // Inference without padding in the GEMMs: xp [N,H] holds only the real tokens, `rows` their flat
+  // positions in the [B,T] batch. Every linear layer runs on those N rows; only attention sees the
+  // padded [B,T] layout (pad keys masked, pad rows zero). Same result per real token as forward().
+  torch::Tensor forward_packed(const torch::Tensor& xp, const torch::Tensor& rows, int64_t b, int64_t t,
+                               const torch::Tensor& additive_mask);
   // Switching mode drops the fused inference weights, so a trained model never serves stale ones.
   void train(bool on = true) override;
   // Builds the fused Q|K|V weights used in eval mode without autograd (call after any dtype change;
@@ -33,6 +38,11 @@ struct XlmLayerImpl : torch::nn::Module {
   torch::nn::LayerNorm output_norm{nullptr};
 
  private:
+  // Scaled dot-product attention of q, k, v [B,nh,T,d] under the mask: the context [B,T,H].
+  torch::Tensor attention_context(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                                  const torch::Tensor& additive_mask, bool inference) const;
+  // Q|K|V of x (any leading shape) as one GEMM when the fused weights fit, else three.
+  torch::Tensor qkv(const torch::Tensor& x, bool inference);
   // Inference only: Q, K, V as one [3H, H] GEMM (built on first use in eval mode without autograd).
   torch::Tensor fused_qkv_weight_, fused_qkv_bias_;
 };
