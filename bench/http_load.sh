@@ -8,6 +8,7 @@
 #   allcores this server with --encoder-threads = every core (the default before it became half of
 #            them), all mode at 16 connections, batching on and off
 #   untuned  --no-batch-tuning (always batch up to --max-batch), all mode at 16 connections
+#   onelane  --encoder-lanes 1 (one batch encoded at a time), every mode at 16 connections, batching on and off
 #   old      the thread-per-connection server of commit 5245258, when OLD_M3 names its binary
 #            (build it with bench/build_old_server.sh), measured in the same run
 #
@@ -85,6 +86,16 @@ for flags in "" "--max-batch 1"; do
   printf "%-8s %-13s %5s %10s %10s %10s  (--encoder-threads %s%s)\n" allcores all 16 "$qps" "$p50" "$p99" "$(nproc)" "${flags:+, $flags}"
   kill %1; wait %1 2>/dev/null || true
 done
+# One encoder lane (the default before lanes): batching and not, every mode at 16 connections.
+for flags in "" "--max-batch 1"; do
+  serve build/m3 --no-access-log --encoder-lanes 1 $flags
+  for mode in sparse dense+sparse all; do
+    read -r qps p50 p99 < <(run "$mode" 16)
+    printf "%-8s %-13s %5s %10s %10s %10s  (--encoder-lanes 1%s)\n" onelane "$mode" 16 "$qps" "$p50" "$p99" "${flags:+, $flags}"
+    qps_of["onelane${flags:+-nobatch} $mode 16"]=$qps
+  done
+  kill %1; wait %1 2>/dev/null || true
+done
 serve build/m3 --no-access-log --no-batch-tuning
 read -r qps p50 p99 < <(run all 16)
 printf "%-8s %-13s %5s %10s %10s %10s  (--no-batch-tuning)\n" untuned all 16 "$qps" "$p50" "$p99"
@@ -100,4 +111,6 @@ for mode in sparse dense+sparse all; do
     [ -n "$old_m3" ] && line+=$(printf ", new/old %.2fx" "$(awk -v a="${qps_of[new $mode $c]}" -v b="${qps_of[old $mode $c]}" 'BEGIN { print (b > 0 ? a / b : 0) }')")
     echo "$line"
   done
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+  echo "$(printf "%-13s" "$mode")  16 conns, one encoder lane: batching gain $(ratio "${qps_of[onelane $mode 16]}" "${qps_of[onelane-nobatch $mode 16]}")x; default lanes vs one lane without batching $(ratio "${qps_of[new $mode 16]}" "${qps_of[onelane-nobatch $mode 16]}")x"
 done

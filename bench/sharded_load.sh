@@ -2,7 +2,8 @@
 # Sharded serving on loopback (README "Sharding"): QPS and p50/p99 latency with wrk through a
 # coordinator (m3 serve --shard-map) over 1, 2 and 4 shard servers, each shard one `m3 serve`
 # process, the cores' encoder threads split between them; plus the unsharded server for reference.
-# Modes: dense (one round to the shards) and all (two rounds: shard statistics, then the search).
+# Modes: dense (one round to the shards) and all (shard statistics, round 1b for BM25 when the model's
+# weights give it a say, as the default model's do, then the search).
 #   bench/sharded_load.sh [M3] [CORPUS] [MODEL_DIR] [SECONDS]      SHARDS="1 2 4" CONNS=4 MODES="dense all"
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
