@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sharded serving on loopback (README "Sharding"): QPS and p50/p99 latency with wrk through a
 # coordinator (m3 serve --shard-map) over 1, 2 and 4 shard servers, each shard one `m3 serve`
-# process, the cores' encoder threads split between them; plus the unsharded server for reference.
+# process, the cores' encoder threads split between them (one encoder lane each); plus the unsharded server
+# for reference.
 # Modes: dense (one round to the shards) and all (shard statistics, round 1b for BM25 when the model's
 # weights give it a say, as the default model's do, then the search).
 #   bench/sharded_load.sh [M3] [CORPUS] [MODEL_DIR] [SECONDS]      SHARDS="1 2 4" CONNS=4 MODES="dense all"
@@ -39,7 +40,7 @@ echo "corpus: $corpus ($(wc -l < "$corpus") documents), wrk -c$conns -d${secs}s"
 printf "%-12s %-6s %-6s %10s %10s %10s\n" setup shards mode QPS p50 p99
 mkdir -p "$work/whole"
 "$m3" index --corpus "$corpus" --collection "$work/whole/sample" "${mflag[@]}" --quiet --max-length 256 2>/dev/null
-serve $port --data "$work/whole" "${mflag[@]}" --encoder-threads "$cores"
+serve $port --data "$work/whole" "${mflag[@]}" --encoder-threads "$cores" --encoder-lanes 1
 for mode in $modes; do read -r q p50 p99 < <(run "http://127.0.0.1:$port" "$mode"); printf "%-12s %-6s %-6s %10s %10s %10s\n" unsharded - "$mode" "$q" "$p50" "$p99"; done
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 for n in $shards_list; do
@@ -48,7 +49,7 @@ for n in $shards_list; do
   for i in $(seq 0 $((n - 1))); do
     mkdir -p "$work/s$n-$i"
     "$m3" index --corpus "$corpus" --collection "$work/s$n-$i/sample" --shard "$i/$n" "${mflag[@]}" --quiet --max-length 256 2>/dev/null
-    serve $((port + 1 + i)) --data "$work/s$n-$i" "${mflag[@]}" --encoder-threads "$t"
+    serve $((port + 1 + i)) --data "$work/s$n-$i" "${mflag[@]}" --encoder-threads "$t" --encoder-lanes 1
     sep=","; [ "$i" -eq 0 ] && sep=""
     map+="$sep[\"http://127.0.0.1:$((port + 1 + i))\"]"
   done
