@@ -1,5 +1,7 @@
 #include "engine/shard_wire.h"
 
+#include <limits>
+
 #include "common/error.h"
 #include "common/json_input.h"
 
@@ -9,13 +11,20 @@ using json = nlohmann::json;
 
 namespace {
 
+// A score: any finite float. The bound is the float range, not a round decimal one, so every value a
+// writer produced (a float, perhaps rounded up from the decimal it was read as) reads back.
+float read_score(const json& v, const std::string& what) {
+  constexpr double kMax = std::numeric_limits<float>::max();
+  return static_cast<float>(json_number(v, -kMax, kMax, what));
+}
+
 std::vector<float> read_scores(const json& j, const char* key, size_t max_scores, const std::string& what) {
   std::vector<float> out;
   if (!j.contains(key)) return out;
   const auto& a = j[key];
   if (!a.is_array() || a.size() > max_scores)
     throw InvalidInputError(what + ": '" + key + "' must be an array of at most " + std::to_string(max_scores) + " numbers");
-  for (const auto& v : a) out.push_back(static_cast<float>(json_number(v, -1e30, 1e30, what + ": " + key)));
+  for (const auto& v : a) out.push_back(read_score(v, what + ": " + key));
   return out;
 }
 
@@ -85,12 +94,12 @@ ShardScope parse_shard_scope(const json& j, size_t max_terms, const std::string&
       throw InvalidInputError(what + ": unknown field '" + it.key().substr(0, 64) +
                               "' (known: dense_floor, sparse_floor, bm25, bm25_floor)");
   ShardScope s;
-  if (j.contains("dense_floor")) s.dense_floor = static_cast<float>(json_number(j["dense_floor"], -1e30, 1e30, what + ".dense_floor"));
-  if (j.contains("sparse_floor")) s.sparse_floor = static_cast<float>(json_number(j["sparse_floor"], -1e30, 1e30, what + ".sparse_floor"));
+  if (j.contains("dense_floor")) s.dense_floor = read_score(j["dense_floor"], what + ".dense_floor");
+  if (j.contains("sparse_floor")) s.sparse_floor = read_score(j["sparse_floor"], what + ".sparse_floor");
   if (j.contains("bm25")) s.bm25 = read_bm25(j["bm25"], max_terms, what + ".bm25");
   if (j.contains("bm25_floor")) {
     if (!s.bm25) throw InvalidInputError(what + ": 'bm25_floor' needs 'bm25' (the statistics its scores are under)");
-    s.bm25_floor = static_cast<float>(json_number(j["bm25_floor"], -1e30, 1e30, what + ".bm25_floor"));
+    s.bm25_floor = read_score(j["bm25_floor"], what + ".bm25_floor");
   }
   return s;
 }
