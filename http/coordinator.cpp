@@ -186,32 +186,26 @@ Response Coordinator::search(RouteContext& ctx) {
 
   const bool two_rounds = needs_shard_stats(asked);  // UsageError (400) for rrf
   if (two_rounds) {
-    const auto answers = read_from_shards(sc, live, V::post, base + "/shard_stats", shard_body.dump(), auth, false);
-    drop_missing(answers);
-    std::vector<ShardStats> stats;
-    for (size_t s : live) {
-      try {
-        stats.push_back(parse_shard_stats(parse_shard_json(answers[s].reply, s, client_->options().max_reply_bytes),
-                                          static_cast<size_t>(pool_depth(asked)), 8192, "shard " + std::to_string(s) + " statistics"));
-      } catch (const InvalidInputError& e) {
-        throw ApiError(502, "bad_shard_reply", e.what());
-      }
-    }
-    ShardScope scope = combine_shard_stats(stats, asked);
-    if (needs_bm25_round(stats) && !live.empty()) {  // round 1b: BM25's floor under the global statistics
-      shard_body["shard_scope"] = shard_scope_json(scope);
-      const auto again = read_from_shards(sc, live, V::post, base + "/shard_stats", shard_body.dump(), auth, false);
-      drop_missing(again);
-      std::vector<ShardStats> bm25_tops;
+    // One shard_stats round over the live shards (round 1, or 1b with the scope in the body).
+    auto stats_round = [&](const std::string& what) {
+      const auto answers = read_from_shards(sc, live, V::post, base + "/shard_stats", shard_body.dump(), auth, false);
+      drop_missing(answers);
+      std::vector<ShardStats> stats;
       for (size_t s : live) {
         try {
-          bm25_tops.push_back(parse_shard_stats(parse_shard_json(again[s].reply, s, client_->options().max_reply_bytes),
-                                                static_cast<size_t>(pool_depth(asked)), 8192, "shard " + std::to_string(s) + " BM25 scores"));
+          stats.push_back(parse_shard_stats(parse_shard_json(answers[s].reply, s, client_->options().max_reply_bytes),
+                                            static_cast<size_t>(pool_depth(asked)), 8192, "shard " + std::to_string(s) + " " + what));
         } catch (const InvalidInputError& e) {
           throw ApiError(502, "bad_shard_reply", e.what());
         }
       }
-      add_bm25_floor(scope, bm25_tops, asked);
+      return stats;
+    };
+    const std::vector<ShardStats> stats = stats_round("statistics");
+    ShardScope scope = combine_shard_stats(stats, asked);
+    if (needs_bm25_round(stats) && !live.empty()) {  // round 1b: BM25's floor under the global statistics
+      shard_body["shard_scope"] = shard_scope_json(scope);
+      add_bm25_floor(scope, stats_round("BM25 scores"), asked);
     }
     shard_body["shard_scope"] = shard_scope_json(scope);
   }

@@ -197,6 +197,33 @@ TEST(ShardRouting, SpecIsValidatedAndRoutingIsStable) {
   EXPECT_EQ(shard_of("doc-1", 4), shard_of(std::string("doc-1"), 4));
 }
 
+// The wire forms refuse what a misbehaving peer could send, naming the field (a coordinator's 502,
+// a shard's 400), and read back what they write.
+TEST(ShardWire, RoundOneBFieldsAreCheckedAndReadBack) {
+  using nlohmann::json;
+  auto stats = [](const std::string& text) { return parse_shard_stats(json::parse(text), 4, 16, "peer"); };
+  auto scope = [](const std::string& text) { return parse_shard_scope(json::parse(text), 16, "peer"); };
+  for (const char* bad : {R"({"bm25_pools":1})", R"({"bm25_pools":"true"})", R"({"bm25_top":[1,2,3,4,5]})",
+                          R"({"bm25_top":"x"})", R"({"bm25_top":[1e39]})", R"({"bm25_top":[null]})"}) {
+    try {
+      stats(bad);
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const InvalidInputError& e) {
+      EXPECT_NE(std::string(e.what()).find("bm25_"), std::string::npos) << e.what();
+    }
+  }
+  for (const char* bad : {R"({"bm25_floor":2})", R"({"bm25_floor":"2","bm25":{"documents":1,"df":[]}})",
+                          R"({"bm25_floor":1e39,"bm25":{"documents":1,"df":[]}})", R"({"bm25_floors":1})"})
+    EXPECT_THROW(scope(bad), InvalidInputError) << bad;
+  const ShardStats s = stats(R"({"bm25_pools":true,"bm25_top":[3.5,1e30,-2]})");
+  EXPECT_TRUE(s.bm25_pools);
+  EXPECT_EQ(s.bm25_top.size(), 3u);
+  EXPECT_EQ(shard_stats_json(stats(shard_stats_json(s).dump())), shard_stats_json(s));  // 1e30 as a float reads back
+  const ShardScope sc = scope(R"({"bm25":{"documents":3,"df":[[5,1]]},"bm25_floor":0.25})");
+  EXPECT_EQ(*sc.bm25_floor, 0.25f);
+  EXPECT_EQ(shard_scope_json(scope(shard_scope_json(sc).dump())), shard_scope_json(sc));
+}
+
 TEST(ShardedSearch, RrfIsRefused) {
   SearchParams p;
   p.mode = SearchMode::All;

@@ -296,6 +296,9 @@ TEST_F(Api, HostileInputsOnEveryOtherFieldGetClearClientErrors) {
   // collection settings and documents
   expect_error(client_->call(verb::put, "/collections/c3", R"({"mv_bits":99})", "secret"), 400, "bad_request", "mv_bits");
   expect_error(client_->call(verb::put, "/collections/c3", "[]", "secret"), 400, "bad_request", "JSON object");
+  for (const char* avgdl : {R"("12")", "-1", "1e308", "[12]", "true"})
+    expect_error(client_->call(verb::put, "/collections/c3", std::string(R"({"bm25_avgdl":)") + avgdl + "}", "secret"), 400,
+                 "bad_request", "bm25_avgdl");
   expect_error(client_->post("/collections/c1/documents", R"({"documents":[{"docid":"a","text":"x","metadata":[1]}]})", "secret"), 400,
                "bad_request", "metadata");
   expect_error(client_->post("/collections/c1/documents", R"({"documents":[{"docid":"","text":"x"}]})", "secret"), 400, "bad_request",
